@@ -1,0 +1,1 @@
+//! Obtaining public data sets from packages.

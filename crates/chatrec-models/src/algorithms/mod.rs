@@ -1,0 +1,1 @@
+//! Recommendation algorithms, one module each.
