@@ -12,6 +12,7 @@ pub mod ids;
 pub mod import;
 pub mod sparse;
 pub mod stats;
+pub mod synthetic;
 
 pub use catalog::{Catalog, Item, User};
 pub use dataset::{Dataset, Interaction};

@@ -53,6 +53,16 @@ pub trait Recommender: Send + Sync {
         None
     }
 
+    /// Scores of all items for several known users at once: `out` holds `users.len()` rows
+    /// of `n_items()` scores. Factor models override this with one matrix product; the
+    /// default scores user by user.
+    fn score_users(&self, users: &[u32], out: &mut [f32]) {
+        let n = self.n_items();
+        for (row, &user) in out.chunks_exact_mut(n).zip(users) {
+            self.score_user(user, row);
+        }
+    }
+
     /// Scores of the given candidate items for a known user, in candidate order.
     fn score_candidates(&self, user: u32, candidates: &[u32]) -> Vec<f32> {
         let mut all = vec![0.0; self.n_items()];

@@ -1,1 +1,13 @@
 //! Recommendation algorithms, one module each.
+
+pub mod als;
+pub mod baseline;
+pub mod biased_mf;
+pub mod bpr;
+pub mod ease;
+pub mod item_knn;
+pub mod knn_baseline;
+pub mod popularity;
+pub mod svdpp;
+pub mod user_knn;
+pub mod weighting;

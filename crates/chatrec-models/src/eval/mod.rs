@@ -1,1 +1,7 @@
 //! Offline evaluation: splits, metrics, runs, reports and tuning.
+
+pub mod metrics;
+pub mod report;
+pub mod runner;
+pub mod split;
+pub mod tune;

@@ -1,0 +1,1 @@
+//! Seeded synthetic data sets for tests and scale benchmarks.
