@@ -6,6 +6,7 @@
 //! that it can be saved and used later by external ids.
 
 pub mod algorithms;
+pub mod batch;
 pub mod error;
 pub mod eval;
 pub mod params;

@@ -3,6 +3,7 @@
 pub mod als;
 pub mod baseline;
 pub mod biased_mf;
+pub mod blend;
 pub mod bpr;
 pub mod ease;
 pub mod item_knn;
