@@ -18,7 +18,9 @@
 //! Folding in a new user ([`Recommender::score_history`]) solves the same system exactly
 //! for the given history with a Cholesky factorisation, so a training user's own row gives
 //! nearly the scores of [`Recommender::score_user`] (the fitted factors come from a few CG
-//! steps against the item factors of the previous half-iteration).
+//! steps against the item factors of the previous half-iteration). History entries with a
+//! non-positive weight or an unknown item are ignored, repeated items add up, and weights
+//! are strengths only under `use_values` (otherwise each entry counts as 1.0).
 //!
 //! Users and items without training interactions get zero factors. Unseen items therefore
 //! score 0 for everyone and are never returned by `similar_items`; a user without training
@@ -26,7 +28,8 @@
 //! have some, which ranks broadly liked items first.
 //!
 //! Determinism: the same parameters, seed and data give bit-identical factors under any
-//! number of threads. The initial factors come from per-chunk random streams derived from
+//! number of threads on one machine (the vector kernels use AVX2+FMA when the CPU has
+//! them, which rounds differently from the portable path). The initial factors come from per-chunk random streams derived from
 //! the seed; each user or item solve depends only on the fixed side and the Gram matrix;
 //! the Gram matrix is summed over fixed row chunks in a fixed order.
 //! [`Recommender::score_users`] multiplies fixed blocks of users by the item factors, so its
@@ -58,7 +61,9 @@ use kernels::Portable;
 pub const NAME: &str = "als";
 
 /// Hyper-parameters of [`Als`]. The defaults were chosen for top-k ranking on
-/// MovieLens-100K (tuned on a validation split carved from a training split).
+/// MovieLens-100K, tuned on a validation split carved from a training split: strong
+/// regularisation (20 to 50) gave about 30% higher NDCG@10 there than `implicit`'s 0.01,
+/// and 100 or more collapses towards popularity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AlsParams {
@@ -941,7 +946,7 @@ pub(crate) mod kernels {
 
             #[inline(always)]
             fn dot4(self, a: [&[f32]; 4], v: &[f32]) -> [f32; 4] {
-                if a.iter().all(|row| row.len() == v.len()) && v.len() % 8 == 0 {
+                if a.iter().all(|row| row.len() == v.len()) && v.len().is_multiple_of(8) {
                     // SAFETY: `self` proves AVX2 and FMA support; lengths were checked.
                     unsafe { dot4(a, v) }
                 } else {
@@ -951,7 +956,7 @@ pub(crate) mod kernels {
 
             #[inline(always)]
             fn axpy4(self, y: &mut [f32], alpha: [f32; 4], x: [&[f32]; 4]) {
-                if x.iter().all(|row| row.len() == y.len()) && y.len() % 8 == 0 {
+                if x.iter().all(|row| row.len() == y.len()) && y.len().is_multiple_of(8) {
                     // SAFETY: `self` proves AVX2 and FMA support; lengths were checked.
                     unsafe { axpy4(y, alpha, x) }
                 } else {
@@ -1157,7 +1162,7 @@ pub(crate) mod tests {
         let (n_users, n_items, groups) = (90, 120, 3);
         let (train, held) = planted_split(n_users, n_items, groups, 5);
         let model = fitted(small_params(), 1, &train);
-        for user in 0..n_users {
+        for (user, held_items) in held.iter().enumerate() {
             let block = planted_range(planted_group(user, n_users, groups), n_items, groups);
             let exclude = train.matrix.row_indices(user);
             let top = model.recommend(user as u32, 5, exclude);
@@ -1173,7 +1178,7 @@ pub(crate) mod tests {
                 .filter(|i| !block.contains(i))
                 .map(|i| scores[i])
                 .collect();
-            for &item in &held[user] {
+            for &item in held_items {
                 let beaten = foreign
                     .iter()
                     .filter(|&&s| s < scores[item as usize])
@@ -1554,6 +1559,30 @@ pub(crate) mod tests {
                 })
                 .collect();
             let total = start.elapsed();
+            let (recall, ndcg) = metrics(&recs, test);
+            // The same users folded in from their training rows.
+            let folded: Vec<Vec<u32>> = (0..train.n_users())
+                .into_par_iter()
+                .map(|u| {
+                    let history: Vec<(u32, f32)> = train.matrix.row(u).collect();
+                    model
+                        .recommend_history(&history, 10, train.matrix.row_indices(u))
+                        .iter()
+                        .map(|s| s.item)
+                        .collect()
+                })
+                .collect();
+            let (fold_recall, fold_ndcg) = metrics(&folded, test);
+            format!(
+                "fit {:.3}s fit+top50 {:.3}s recall@10 {recall:.4} ndcg@10 {ndcg:.4} \
+                 fold-in recall@10 {fold_recall:.4} ndcg@10 {fold_ndcg:.4}",
+                fit_time.as_secs_f64(),
+                total.as_secs_f64(),
+            )
+        }
+
+        /// Mean recall@10 and NDCG@10 over the users with test items.
+        fn metrics(recs: &[Vec<u32>], test: &CsrMatrix) -> (f64, f64) {
             let (mut recall, mut ndcg, mut counted) = (0.0, 0.0, 0);
             for (u, rec) in recs.iter().enumerate() {
                 let relevant = test.row_indices(u);
@@ -1574,13 +1603,7 @@ pub(crate) mod tests {
                 ndcg += dcg / ideal;
                 counted += 1;
             }
-            format!(
-                "fit {:.3}s fit+top50 {:.3}s recall@10 {:.4} ndcg@10 {:.4}",
-                fit_time.as_secs_f64(),
-                total.as_secs_f64(),
-                recall / counted as f64,
-                ndcg / counted as f64
-            )
+            (recall / counted as f64, ndcg / counted as f64)
         }
     }
 }

@@ -273,3 +273,127 @@ impl Recommender for Blend {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::NoProgress;
+    use chatrec_core::synthetic::planted_blocks;
+
+    fn params(models: &str, weights: &str) -> BlendParams {
+        BlendParams {
+            models: models.into(),
+            weights: weights.into(),
+        }
+    }
+
+    fn fitted(models: &str, weights: &str) -> (Blend, TrainSet) {
+        let train = TrainSet::from_matrix(planted_blocks(40, 30, 2, 0.5, 3));
+        let mut blend = Blend::new(params(models, weights), 7);
+        blend.fit(&train, &NoProgress).expect("blend fits");
+        (blend, train)
+    }
+
+    #[test]
+    fn recommends_from_the_users_own_block() {
+        let (blend, train) = fitted("itemknn,ease", "0.5,0.5");
+        let n_items = train.n_items();
+        let block_of_item = |i: u32| (i as usize * 2) / n_items;
+        for user in 0..train.n_users() {
+            let seen = train.matrix.row_indices(user);
+            let Some(&first) = seen.first() else { continue };
+            let block = block_of_item(first);
+            let unseen_in_block = n_items / 2 - seen.len();
+            let top = blend.recommend(user as u32, unseen_in_block.min(3), seen);
+            for s in top {
+                assert_eq!(
+                    block_of_item(s.item),
+                    block,
+                    "user {user} got item {}",
+                    s.item
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_single_component_ranks_like_that_component() {
+        let (blend, train) = fitted("ease", "1");
+        let mut ease = registry::build("ease", &[], 7).expect("ease builds");
+        ease.fit(&train, &NoProgress).expect("ease fits");
+        for user in [0u32, 5, 17] {
+            let a: Vec<u32> = blend
+                .recommend(user, 5, &[])
+                .iter()
+                .map(|s| s.item)
+                .collect();
+            let b: Vec<u32> = ease
+                .recommend(user, 5, &[])
+                .iter()
+                .map(|s| s.item)
+                .collect();
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn state_round_trip_keeps_scores() {
+        let (blend, _) = fitted("itemknn:pop", "0.7:0.3");
+        let restored = Blend::from_state(&blend.state()).expect("state restores");
+        let mut a = vec![0.0; blend.n_items()];
+        let mut b = vec![0.0; blend.n_items()];
+        for user in [0u32, 11, 39] {
+            blend.score_user(user, &mut a);
+            restored.score_user(user, &mut b);
+            assert_eq!(a, b);
+        }
+        blend.score_history(&[(3, 1.0)], &mut a);
+        restored.score_history(&[(3, 1.0)], &mut b);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn batch_scores_equal_single_user_scores() {
+        let (blend, _) = fitted("itemknn,userknn", "0.5,0.5");
+        let n = blend.n_items();
+        let users = [2u32, 9, 30];
+        let mut batch = vec![0.0; users.len() * n];
+        blend.score_users(&users, &mut batch);
+        let mut single = vec![0.0; n];
+        for (row, &user) in batch.chunks_exact(n).zip(&users) {
+            blend.score_user(user, &mut single);
+            assert_eq!(row, single.as_slice());
+        }
+    }
+
+    #[test]
+    fn invalid_parameters_are_refused() {
+        let train = TrainSet::from_matrix(planted_blocks(10, 10, 2, 0.5, 1));
+        for (models, weights) in [
+            ("ease,als", "1"),
+            ("ease", "-1"),
+            ("ease", "0"),
+            ("blend", "1"),
+            ("", ""),
+            ("nosuchmodel", "1"),
+        ] {
+            let mut blend = Blend::new(params(models, weights), 0);
+            assert!(
+                blend.fit(&train, &NoProgress).is_err(),
+                "models={models} weights={weights} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn standardise_gives_zero_mean_unit_variance() {
+        let mut v = vec![1.0, 2.0, 3.0, 4.0];
+        standardise(&mut v);
+        let mean: f32 = v.iter().sum::<f32>() / 4.0;
+        let var: f32 = v.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / 4.0;
+        assert!(mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-5);
+        let mut flat = vec![2.0; 3];
+        standardise(&mut flat);
+        assert_eq!(flat, vec![0.0; 3]);
+    }
+}

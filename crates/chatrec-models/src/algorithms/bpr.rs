@@ -10,9 +10,10 @@
 //! Training is stratified parallel SGD (DSGD; Gemulla, Nijkamp, Haas & Sismanis,
 //! "Large-scale matrix factorization with distributed stochastic gradient descent",
 //! KDD 2011). Each epoch, users and items are split into `blocks` blocks by a fresh seeded
-//! permutation (fewer blocks when there would be under 64 items per block). An epoch consists of `blocks` sub-epochs; in sub-epoch `s`, user block `a`
-//! is paired with item block `(a + s) mod blocks`, so the strata of a sub-epoch touch
-//! disjoint users and items and run in parallel without locks. A stratum visits its
+//! permutation (fewer blocks when there would be under 64 items per block). An epoch
+//! consists of `blocks` sub-epochs; in sub-epoch `s`, user block `a` is paired with item
+//! block `(a + s) mod blocks`, so the strata of a sub-epoch touch disjoint users and items
+//! and run in parallel without locks. A stratum visits its
 //! positives `(u, i)` once, in a seeded random order, and draws each negative uniformly
 //! from the items of the same item block that `u` has not interacted with; over the
 //! epochs every item meets negatives from all blocks.
@@ -80,7 +81,7 @@ impl Default for BprParams {
     fn default() -> Self {
         BprParams {
             factors: 64,
-            learning_rate: 0.05,
+            learning_rate: 0.02,
             regularization: 0.01,
             epochs: 100,
             blocks: 8,
@@ -475,8 +476,8 @@ impl<'a> Trainer<'a> {
         // Positives bucketed by stratum (user block, item block), as local positions.
         let stratum_of = |user_block: usize, item_block: usize| user_block * blocks + item_block;
         let mut counts = vec![0usize; blocks * blocks + 1];
-        for user in 0..n_users {
-            let user_block = block_of(user_pos[user] as usize, n_users, blocks);
+        for (user, &upos) in user_pos.iter().enumerate() {
+            let user_block = block_of(upos as usize, n_users, blocks);
             for &item in self.matrix.row_indices(user) {
                 let item_block = block_of(item_pos[item as usize] as usize, n_items, blocks);
                 counts[stratum_of(user_block, item_block) + 1] += 1;
@@ -487,8 +488,8 @@ impl<'a> Trainer<'a> {
         }
         let mut next = counts.clone();
         let mut pairs = vec![(0u32, 0u32); self.matrix.nnz()];
-        for user in 0..n_users {
-            let upos = user_pos[user] as usize;
+        for (user, &upos) in user_pos.iter().enumerate() {
+            let upos = upos as usize;
             let user_block = block_of(upos, n_users, blocks);
             for &item in self.matrix.row_indices(user) {
                 let ipos = item_pos[item as usize] as usize;
@@ -776,7 +777,7 @@ mod tests {
         let (train, held) = planted_split(n_users, n_items, groups, 5);
         let model = fitted(small_params(), 1, &train);
         let mut scores = vec![0.0; n_items];
-        for user in 0..n_users {
+        for (user, held_items) in held.iter().enumerate() {
             let block = planted_range(planted_group(user, n_users, groups), n_items, groups);
             let exclude = train.matrix.row_indices(user);
             let top = model.recommend(user as u32, 5, exclude);
@@ -789,7 +790,7 @@ mod tests {
                 .filter(|i| !block.contains(i))
                 .map(|i| scores[i])
                 .collect();
-            for &item in &held[user] {
+            for &item in held_items {
                 let beaten = foreign
                     .iter()
                     .filter(|&&s| s < scores[item as usize])
@@ -968,6 +969,8 @@ mod tests {
         let model = fitted(
             BprParams {
                 blocks: 8,
+                learning_rate: 0.1,
+                epochs: 300,
                 ..small_params()
             },
             1,

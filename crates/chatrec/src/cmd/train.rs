@@ -189,7 +189,10 @@ pub fn list_models() -> Result<()> {
         if let Some(object) = defaults.as_object() {
             let mut keys: Vec<_> = object.iter().collect();
             keys.sort_by(|a, b| a.0.cmp(b.0));
-            let shown: Vec<String> = keys.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let shown: Vec<String> = keys
+                .iter()
+                .map(|(k, v)| format!("{k}={}", display_param(v)))
+                .collect();
             println!("{:<12} params: {}", "", shown.join(" "));
         }
     }
@@ -199,4 +202,22 @@ pub fn list_models() -> Result<()> {
         "\n`best` means {rank_model} for recommendation and {rate_model} for rating prediction."
     );
     Ok(())
+}
+
+/// A parameter value as a user would type it: f32 parameters widened to JSON's f64 are
+/// shown at f32 precision (0.02, not 0.019999999552965164), strings without quotes.
+fn display_param(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) if n.is_f64() => {
+            let wide = n.as_f64().unwrap_or(f64::NAN);
+            let narrow = wide as f32;
+            if (narrow as f64) == wide {
+                format!("{narrow}")
+            } else {
+                format!("{wide}")
+            }
+        }
+        other => other.to_string(),
+    }
 }
