@@ -2,7 +2,7 @@
 //! project's best defaults.
 
 use crate::algorithms::{
-    als, baseline, biased_mf, blend, ease, item_knn, knn_baseline, popularity, svdpp, user_knn,
+    als, baseline, biased_mf, blend, bpr, ease, item_knn, knn_baseline, popularity, svdpp, user_knn,
 };
 use crate::error::ModelError;
 use crate::params::parse_params;
@@ -62,6 +62,16 @@ pub const MODELS: &[ModelInfo] = &[
             ("factors", &["32", "64", "128"]),
             ("regularization", &["10", "20", "40", "80"]),
             ("alpha", &["1", "2", "4", "8"]),
+        ],
+    },
+    ModelInfo {
+        name: bpr::NAME,
+        task: Task::Ranking,
+        summary: "Bayesian personalised ranking matrix factorisation with sampled negatives",
+        search_space: &[
+            ("factors", &["32", "64", "128"]),
+            ("learning_rate", &["0.01", "0.02", "0.05"]),
+            ("regularization", &["0.001", "0.01", "0.1"]),
         ],
     },
     ModelInfo {
@@ -192,6 +202,7 @@ pub fn build(
         item_knn::NAME => Box::new(item_knn::ItemKnn::new(parse_params(name, params)?, seed)),
         user_knn::NAME => Box::new(user_knn::UserKnn::new(parse_params(name, params)?, seed)),
         als::NAME => Box::new(als::Als::new(parse_params(name, params)?, seed)),
+        bpr::NAME => Box::new(bpr::Bpr::new(parse_params(name, params)?, seed)),
         ease::NAME => Box::new(ease::Ease::new(parse_params(name, params)?, seed)),
         blend::NAME => Box::new(blend::Blend::new(parse_params(name, params)?, seed)),
         baseline::NAME => Box::new(baseline::Baseline::new(parse_params(name, params)?, seed)),
@@ -220,6 +231,7 @@ pub fn default_params(name: &str) -> Result<serde_json::Value, ModelError> {
         item_knn::NAME => json::<item_knn::ItemKnnParams>(),
         user_knn::NAME => json::<user_knn::UserKnnParams>(),
         als::NAME => json::<als::AlsParams>(),
+        bpr::NAME => json::<bpr::BprParams>(),
         ease::NAME => json::<ease::EaseParams>(),
         blend::NAME => json::<blend::BlendParams>(),
         baseline::NAME => json::<baseline::BaselineParams>(),
@@ -242,6 +254,7 @@ pub fn from_state(state: &ModelState) -> Result<Box<dyn Recommender>, ModelError
         item_knn::NAME => Box::new(item_knn::ItemKnn::from_state(state)?),
         user_knn::NAME => Box::new(user_knn::UserKnn::from_state(state)?),
         als::NAME => Box::new(als::Als::from_state(state)?),
+        bpr::NAME => Box::new(bpr::Bpr::from_state(state)?),
         ease::NAME => Box::new(ease::Ease::from_state(state)?),
         blend::NAME => Box::new(blend::Blend::from_state(state)?),
         baseline::NAME => Box::new(baseline::Baseline::from_state(state)?),

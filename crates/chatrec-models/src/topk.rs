@@ -56,7 +56,7 @@ pub fn top_k(scores: &[f32], k: usize, skip: impl Fn(u32) -> bool) -> Vec<Scored
         }
     }
     let mut out: Vec<Scored> = heap.into_iter().map(|r| r.0 .0).collect();
-    out.sort_by(|a, b| HeapEntry(*b).cmp(&HeapEntry(*a)));
+    out.sort_by_key(|s| std::cmp::Reverse(HeapEntry(*s)));
     out
 }
 

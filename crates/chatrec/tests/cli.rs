@@ -112,7 +112,7 @@ fn batch_recommend_follows_the_contract() {
         .filter(|r| {
             let u: u32 = r[0][1..].parse().unwrap();
             let i: u32 = r[1][1..].parse().unwrap();
-            (i < 20) == (u % 2 == 0)
+            (i < 20) == u.is_multiple_of(2)
         })
         .count();
     assert!(
