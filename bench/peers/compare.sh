@@ -62,7 +62,7 @@ rm -f "$TIMINGS"
 for m in $MODELS; do
     if RAYON_NUM_THREADS="$THREADS" "$PY" "$HERE/timecmd.py" "$TIMINGS" "chatrec-$m" -- \
         "$CHATREC" batch-recommend --train "$SPLIT/train.tsv" --model "$m" -n "$N" \
-        --seed "$SEED" --out "$OUT/chatrec/$m.topk.tsv"; then
+        --seed "$SEED" --out "$OUT/chatrec/$m.topk.tsv" --timings "$OUT/chatrec/$m.timings.json"; then
         EVAL_ARGS+=(--topk "chatrec-$m=$OUT/chatrec/$m.topk.tsv")
     else
         echo "WARNING: chatrec batch-recommend --model $m failed" >&2
@@ -71,13 +71,15 @@ done
 for m in $RATING_MODELS; do
     if RAYON_NUM_THREADS="$THREADS" "$PY" "$HERE/timecmd.py" "$TIMINGS" "chatrec-$m" -- \
         "$CHATREC" batch-predict --train "$SPLIT/train.tsv" --pairs "$SPLIT/test.tsv" \
-        --model "$m" --out "$OUT/chatrec/$m.pred.tsv"; then
+        --model "$m" --out "$OUT/chatrec/$m.pred.tsv" --timings "$OUT/chatrec/$m.timings.json"; then
         EVAL_ARGS+=(--pred "chatrec-$m=$OUT/chatrec/$m.pred.tsv")
     else
         echo "WARNING: chatrec batch-predict --model $m failed" >&2
     fi
 done
 
+# In-process fit and recommend/predict seconds, as the peers report theirs.
+[ -f "$TIMINGS" ] && "$PY" "$HERE/merge_timings.py" "$TIMINGS" "$OUT/chatrec"
 for f in "$OUT"/peers/*.topk.tsv; do
     [ -e "$f" ] || continue
     name="$(basename "$f" .topk.tsv)"; [ "$name" = pop-reference ] && name="pop (reference)"

@@ -279,6 +279,9 @@ pub struct BatchRecommendArgs {
     /// Output TSV: user_id, item_id, rank, score.
     #[arg(long)]
     pub out: PathBuf,
+    /// Also write fit and recommendation seconds and peak memory as JSON to this file.
+    #[arg(long)]
+    pub timings: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -298,6 +301,9 @@ pub struct BatchPredictArgs {
     /// Output TSV: user_id, item_id, prediction.
     #[arg(long)]
     pub out: PathBuf,
+    /// Also write fit and prediction seconds and peak memory as JSON to this file.
+    #[arg(long)]
+    pub timings: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

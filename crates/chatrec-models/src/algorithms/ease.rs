@@ -17,7 +17,7 @@
 //!
 //! Memory is quadratic in the number of items: about `16 n²` bytes at the peak of fitting
 //! (two f64 matrices) and `4 n²` bytes for the fitted model, so fitting refuses more than
-//! `max_items` items (50,000 by default, 40 GB at the peak).
+//! `max_items` items (20,000 by default, 6.4 GB at the peak).
 //!
 //! Items without training interactions get `B` rows and columns of zero, so they score 0.
 //! A user or history with no items gets the items' training popularity scaled to `[0, 1]`.
@@ -74,6 +74,11 @@ const DENSE_PRODUCT_MIN_DENSITY: f64 = 0.02;
 pub struct EaseParams {
     /// L2 regularisation λ added to the diagonal of `XᵀX`; must be > 0.
     pub lambda: f64,
+    /// Dropout-style regularisation `p` of EDLAE (Steck, "Autoencoders that don't overfit
+    /// towards the identity", NeurIPS 2020): item `i` additionally gets
+    /// `p / (1 - p) · (XᵀX)_ii` on the diagonal, so popular items are shrunk more. 0 is
+    /// plain EASE; must lie in `[0, 1)`.
+    pub dropout: f64,
     /// Largest item count fitting accepts (memory grows with its square).
     pub max_items: usize,
     /// Use interaction values (ratings, counts) instead of 1.0 per interaction.
@@ -86,7 +91,8 @@ impl Default for EaseParams {
     fn default() -> Self {
         EaseParams {
             lambda: 600.0,
-            max_items: 50_000,
+            dropout: 0.0,
+            max_items: 20_000,
             use_values: false,
         }
     }
@@ -96,6 +102,9 @@ impl EaseParams {
     fn validate(&self) -> Result<(), ModelError> {
         if !(self.lambda.is_finite() && self.lambda > 0.0) {
             return Err(invalid(NAME, "lambda", "must be a finite number > 0"));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(invalid(NAME, "dropout", "must lie in [0, 1)"));
         }
         Ok(())
     }
@@ -236,8 +245,9 @@ impl Recommender for Ease {
 
         progress.start("ease: gram matrix", 1);
         let mut g = gram(&user_items);
+        let popularity_share = self.params.dropout / (1.0 - self.params.dropout);
         for i in 0..n {
-            g[i * n + i] += self.params.lambda;
+            g[i * n + i] += self.params.lambda + popularity_share * g[i * n + i];
         }
         progress.advance(1);
         progress.start("ease: cholesky and inverse", 1);
@@ -513,6 +523,50 @@ mod tests {
             Ease::new(EaseParams::default(), 0).fit(&empty, &NoProgress),
             Err(ModelError::EmptyTrainingData(_))
         ));
+    }
+
+    #[test]
+    fn dropout_shrinks_popular_items_more_and_is_validated() {
+        // Item 0 is in every row, item 1 in one: with dropout, item 0's own diagonal grows
+        // with its popularity, so the weight others give it shrinks relative to plain EASE.
+        let m = CsrMatrix::from_triplets(
+            4,
+            3,
+            &[
+                (0, 0, 1.0),
+                (1, 0, 1.0),
+                (2, 0, 1.0),
+                (3, 0, 1.0),
+                (0, 1, 1.0),
+                (0, 2, 1.0),
+                (1, 2, 1.0),
+            ],
+        );
+        let train = TrainSet::from_matrix(m);
+        let with = |dropout| {
+            fitted(
+                EaseParams {
+                    lambda: 1.0,
+                    dropout,
+                    ..EaseParams::default()
+                },
+                &train,
+            )
+        };
+        let (plain, dropped) = (with(0.0), with(0.5));
+        assert!(dropped.weight_row(2)[0].abs() < plain.weight_row(2)[0].abs());
+        for dropout in [-0.1, 1.0, f64::NAN] {
+            let err = Ease::new(
+                EaseParams {
+                    dropout,
+                    ..EaseParams::default()
+                },
+                0,
+            )
+            .fit(&train, &NoProgress)
+            .unwrap_err();
+            assert!(err.to_string().contains("dropout"), "{err}");
+        }
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! external evaluation tools rely on.
 
 use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use chatrec_core::import::{read_pairs, ImportOptions};
@@ -11,7 +13,7 @@ use chatrec_models::{Progress, TrainSet};
 
 use super::model::{describe, fit, parse_pairs};
 use crate::cli::{BatchPredictArgs, BatchRecommendArgs};
-use crate::output::AtomicFile;
+use crate::output::{write_file, AtomicFile};
 use crate::progress::Bars;
 
 pub fn recommend(args: &BatchRecommendArgs, quiet: bool) -> Result<()> {
@@ -51,11 +53,13 @@ pub fn recommend(args: &BatchRecommendArgs, quiet: bool) -> Result<()> {
     )?;
 
     let users: Vec<u32> = (0..dataset.n_users() as u32).collect();
+    let started = Instant::now();
     bars.start("recommending", users.len() as u64);
     let lists = recommend_all(fitted.model.as_ref(), &users, args.n, &seen, &|done| {
         bars.advance(done as u64)
     });
     bars.finish();
+    let recommend_seconds = started.elapsed().as_secs_f64();
 
     let user_ids = dataset.catalog.user_ids();
     let item_ids = dataset.catalog.item_ids();
@@ -77,6 +81,12 @@ pub fn recommend(args: &BatchRecommendArgs, quiet: bool) -> Result<()> {
         }
     }
     file.commit()?;
+    write_timings(
+        args.timings.as_deref(),
+        fitted.fit_seconds,
+        "recommend_seconds",
+        recommend_seconds,
+    )?;
     if !quiet {
         eprintln!(
             "{}: fitted in {:.2}s on {} positives; wrote top-{} for {} users to {}",
@@ -117,6 +127,7 @@ pub fn predict(args: &BatchPredictArgs, quiet: bool) -> Result<()> {
     let context = || format!("cannot write {}", args.out.display());
     writeln!(out, "user_id\titem_id\tprediction").with_context(context)?;
     let (mut unknown_users, mut unknown_items) = (0usize, 0usize);
+    let started = Instant::now();
     for (user_id, item_id) in &pairs {
         let user = dataset.catalog.user_index(user_id);
         let item = dataset.catalog.item_index(item_id);
@@ -125,7 +136,14 @@ pub fn predict(args: &BatchPredictArgs, quiet: bool) -> Result<()> {
         let prediction = predictor.predict(user, item);
         writeln!(out, "{user_id}\t{item_id}\t{prediction}").with_context(context)?;
     }
+    let predict_seconds = started.elapsed().as_secs_f64();
     file.commit()?;
+    write_timings(
+        args.timings.as_deref(),
+        fitted.fit_seconds,
+        "predict_seconds",
+        predict_seconds,
+    )?;
     if !quiet {
         eprintln!(
             "{}: fitted in {:.2}s; wrote {} predictions to {} ({unknown_users} with an unknown user, {unknown_items} with an unknown item: fallback estimates)",
@@ -136,4 +154,22 @@ pub fn predict(args: &BatchPredictArgs, quiet: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Writes `{fit_seconds, <phase>, total_seconds, peak_rss_mb}` for benchmark scripts, which
+/// cannot see inside the process: timings exclude start-up, loading and writing files.
+fn write_timings(
+    path: Option<&Path>,
+    fit_seconds: f64,
+    phase: &str,
+    phase_seconds: f64,
+) -> Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    let json = serde_json::json!({
+        "fit_seconds": fit_seconds,
+        phase: phase_seconds,
+        "total_seconds": fit_seconds + phase_seconds,
+        "peak_rss_mb": super::bench::peak_rss_mib(),
+    });
+    write_file(path, &serde_json::to_string_pretty(&json)?)
 }

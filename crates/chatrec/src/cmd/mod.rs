@@ -1,7 +1,7 @@
 //! One module per command family; each parses nothing itself and calls the layers.
 
 mod batch;
-mod bench;
+pub(crate) mod bench;
 mod data;
 mod eval;
 mod model;
