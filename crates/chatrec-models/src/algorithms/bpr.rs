@@ -44,14 +44,14 @@ use serde::{Deserialize, Serialize};
 
 use chatrec_core::CsrMatrix;
 
-use crate::algorithms::als::kernels::{self, KernelOp, Kernels, Portable};
+use super::factor_similarity::{cosine_neighbours, row_norms};
+use super::kernels::{self, KernelOp, Kernels};
 use crate::algorithms::als::stream_seed;
 use crate::error::ModelError;
 use crate::params::params_from_json;
 use crate::persist::{ModelState, Tensor};
 use crate::progress::Progress;
 use crate::recommender::{Recommender, Scored};
-use crate::topk::top_k;
 use crate::train::TrainSet;
 
 pub const NAME: &str = "bpr";
@@ -213,11 +213,7 @@ impl Bpr {
 
     fn derive(&mut self) {
         let k = self.params.factors;
-        self.item_norms = self
-            .item_factors
-            .chunks_exact(k)
-            .map(|y| Portable.dot(y, y).sqrt())
-            .collect();
+        self.item_norms = row_norms(&self.item_factors, k);
     }
 
     /// Scores every item for the factor vector `x`: `b_i + x . y_i`.
@@ -365,27 +361,7 @@ impl Recommender for Bpr {
     }
 
     fn similar_items(&self, item: u32, n: usize) -> Vec<Scored> {
-        let k = self.params.factors;
-        let item = item as usize;
-        if item >= self.n_items || self.item_norms[item] == 0.0 {
-            return Vec::new();
-        }
-        let query = &self.item_factors[item * k..(item + 1) * k];
-        let query_norm = self.item_norms[item];
-        let similarities: Vec<f32> = self
-            .item_factors
-            .chunks_exact(k)
-            .zip(&self.item_norms)
-            .map(|(y, &norm)| {
-                if norm == 0.0 {
-                    f32::NAN
-                } else {
-                    Portable.dot(query, y) / (query_norm * norm)
-                }
-            })
-            .collect();
-        // NaN marks items without factors, which top_k skips.
-        top_k(&similarities, n, |other| other as usize == item)
+        cosine_neighbours(&self.item_factors, &self.item_norms, item as usize, n)
     }
 
     fn state(&self) -> ModelState {
