@@ -8,7 +8,6 @@ use chatrec_core::fetch::{
     fetch_movielens_100k, FetchError, FetchOptions, FetchOutcome, WheelSource, ML100K_FILES,
 };
 
-const REAL_WHEEL: &str = "/tmp/rb/recbole-1.2.1-py3-none-any.whl";
 const PREFIX: &str = "recbole/dataset_example/ml-100k/";
 
 /// A wheel holding `files` (name inside ml-100k/, data rows) with a header line each.
@@ -45,13 +44,16 @@ fn with_wheel(wheel: PathBuf) -> FetchOptions {
     }
 }
 
+/// The real RecBole 1.2.1 wheel, named by `CHATREC_RECBOLE_WHEEL`
+/// (`pip download --no-deps recbole==1.2.1`). CI covers the same path through pip in
+/// `.ci/run`'s smoke test.
 #[test]
+#[ignore = "needs the recbole-1.2.1 wheel; set CHATREC_RECBOLE_WHEEL"]
 fn real_wheel_extracts_once_then_is_already_present() {
-    let wheel = Path::new(REAL_WHEEL);
-    if !wheel.is_file() {
-        eprintln!("skipped: {REAL_WHEEL} is not on this machine");
-        return;
-    }
+    let wheel = std::path::PathBuf::from(
+        std::env::var_os("CHATREC_RECBOLE_WHEEL").expect("set CHATREC_RECBOLE_WHEEL to the wheel"),
+    );
+    let wheel = wheel.as_path();
     let tmp = tempfile::tempdir().unwrap();
     let options = with_wheel(wheel.to_path_buf());
     let outcome = fetch_movielens_100k(tmp.path(), &options).unwrap();

@@ -7,10 +7,10 @@ use std::path::Path;
 use chatrec_core::import::{load_path, ImportOptions};
 use chatrec_core::stats::DatasetStats;
 
-const RECBOLE_ML100K: &str = "/tmp/rb/recbole/dataset_example/ml-100k";
+const RECBOLE_ML100K: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/ml-100k");
 
 #[test]
-#[ignore = "needs MovieLens-100K in /tmp/rb (not redistributable)"]
+#[ignore = "needs MovieLens-100K in data/ml-100k (chatrec data fetch movielens-100k)"]
 fn real_movielens_100k_in_recbole_format() {
     let dir = Path::new(RECBOLE_ML100K);
     if !dir.is_dir() {

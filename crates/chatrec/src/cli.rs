@@ -39,8 +39,10 @@ pub enum Command {
     Train(TrainArgs),
     /// Recommend items for a user with a trained model (or by training one on the fly).
     Recommend(RecommendArgs),
-    /// List the items most similar to an item.
+    /// List the items most similar to an item, optionally with the facts they share (--why).
     Similar(SimilarArgs),
+    /// Find catalog items from a title as people type it (case, articles, typos, numbers, years).
+    Find(FindArgs),
     /// Evaluate one model offline with full ranking over unseen items.
     Eval(EvalArgs),
     /// Evaluate several models on the same split; write a Markdown table and an SVG chart.
@@ -176,15 +178,36 @@ pub struct RecommendArgs {
 
 #[derive(Debug, Args)]
 pub struct SimilarArgs {
+    /// A model file written by `chatrec train`; without one, neighbours come from the
+    /// knowledge graph alone.
     #[arg(long = "model-file", default_value = "models/model.safetensors")]
     pub model_file: PathBuf,
+    /// Data directory: titles, and the knowledge graph (`.kg`, `.link`) for --why.
     #[arg(long, default_value = "data")]
     pub data: PathBuf,
-    /// Item id, or a title (exact, case-insensitive).
+    /// Item id, or its title as people type it ("star wars 1977", "the godfather 2").
     #[arg(long)]
     pub item: String,
     #[arg(short, long, default_value_t = 10)]
     pub n: usize,
+    /// Show the knowledge-graph facts each neighbour shares with the item.
+    #[arg(long)]
+    pub why: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FindArgs {
+    /// What the user typed: "shawshank redemption", "godfather 2", "star wars 1977".
+    pub query: String,
+    /// Data directory with the catalog.
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Candidates to list at most.
+    #[arg(short, long, default_value_t = 5)]
+    pub n: usize,
+    /// Print `{"query", "ambiguous", "matches": [{"item_id", "title", "confidence"}]}`.
     #[arg(long)]
     pub json: bool,
 }

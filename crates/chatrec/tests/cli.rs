@@ -371,6 +371,7 @@ fn train_then_recommend_and_similar_from_the_saved_model() {
     assert!(similar.status.success());
     let lines: Vec<String> = String::from_utf8_lossy(&similar.stdout)
         .lines()
+        .filter(|l| !l.starts_with("items similar to"))
         .map(str::to_owned)
         .collect();
     assert_eq!(lines.len(), 4, "{lines:?}");
@@ -530,4 +531,155 @@ fn models_lists_every_model_with_defaults() {
             .and(predicate::str::contains("svdpp"))
             .and(predicate::str::contains("`best` means")),
     );
+}
+
+/// A small RecBole data set with a knowledge graph: two films by one director (one the
+/// sequel of the other), and an unrelated film.
+fn write_graph_dataset(dir: &Path) -> PathBuf {
+    let data = dir.join("films");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("films.item"),
+        "item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq\n\
+         1\tGodfather, The\t1972\tCrime Drama\n\
+         2\tGodfather: Part II, The\t1974\tCrime Drama\n\
+         3\tToy Story\t1995\tAnimation Comedy\n\
+         4\tShawshank Redemption, The\t1994\tDrama\n",
+    )
+    .unwrap();
+    let mut inter = String::from("user_id:token\titem_id:token\trating:float\ttimestamp:float\n");
+    for u in 0..12 {
+        for i in 1..=4 {
+            if (u + i) % 3 != 0 {
+                writeln!(inter, "{u}\t{i}\t4\t{}", 1000 + u * 10 + i).unwrap();
+            }
+        }
+    }
+    std::fs::write(data.join("films.inter"), inter).unwrap();
+    std::fs::write(
+        data.join("films.kg"),
+        "head_id:token\trelation_id:token\ttail_id:token\n\
+         m.g1\tfilm.film.directed_by\tm.coppola\n\
+         m.g2\tfilm.film.directed_by\tm.coppola\n\
+         m.g1\tfilm.film.sequel\tm.g2\n\
+         m.ts\tfilm.film.directed_by\tm.lasseter\n\
+         m.sr\tfilm.film.directed_by\tm.darabont\n",
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("films.link"),
+        "item_id:token\tentity_id:token\n1\tm.g1\n2\tm.g2\n3\tm.ts\n4\tm.sr\n",
+    )
+    .unwrap();
+    data
+}
+
+#[test]
+fn find_matches_titles_as_people_type_them() {
+    let dir = TempDir::new().unwrap();
+    let data = write_graph_dataset(dir.path());
+    let output = chatrec()
+        .args(["find", "the godfather part 2", "--json"])
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let found: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(found["query"], "the godfather part 2");
+    assert_eq!(found["ambiguous"], false);
+    assert_eq!(found["matches"][0]["item_id"], "2");
+    assert_eq!(
+        found["matches"][0]["title"],
+        "Godfather: Part II, The (1974)"
+    );
+    let none = chatrec()
+        .args(["find", "a film that does not exist anywhere", "--json"])
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap();
+    let none: serde_json::Value = serde_json::from_slice(&none.stdout).unwrap();
+    let confident = none["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["confidence"].as_f64().unwrap() >= 0.8);
+    assert!(!confident, "{none}");
+}
+
+#[test]
+fn similar_with_why_shows_facts_from_the_graph() {
+    let dir = TempDir::new().unwrap();
+    let data = write_graph_dataset(dir.path());
+    // No model file: neighbours come from the graph, and the sequel shares the director.
+    let output = chatrec()
+        .args([
+            "similar",
+            "--item",
+            "godfather 1972",
+            "-n",
+            "2",
+            "--why",
+            "--json",
+        ])
+        .arg("--model-file")
+        .arg(dir.path().join("absent.safetensors"))
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let list: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let first = &list[0];
+    assert_eq!(first["item_id"], "2");
+    let why: Vec<&str> = first["why"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(why.contains(&"same director"), "{why:?}");
+    assert!(why.iter().any(|w| w.starts_with("sequel of")), "{why:?}");
+
+    // With a trained model the neighbours come from the model; --why still adds the facts.
+    let model = dir.path().join("m.safetensors");
+    chatrec()
+        .args(["train", "--model", "ease", "-p", "lambda=1"])
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success();
+    chatrec()
+        .args(["similar", "--item", "1", "-n", "3", "--why"])
+        .arg("--model-file")
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("Godfather: Part II, The (1974)")
+                .and(predicate::str::contains("same director")),
+        );
+
+    chatrec()
+        .args(["similar", "--item", "no such film at all"])
+        .arg("--model-file")
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("chatrec find"));
 }

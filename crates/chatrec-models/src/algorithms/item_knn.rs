@@ -890,8 +890,13 @@ mod ml100k {
     #[test]
     #[ignore = "needs MovieLens-100K on disk; a manual quality check"]
     fn report() {
-        let path = std::env::var("CHATREC_ML100K")
-            .unwrap_or_else(|_| "/tmp/rb/recbole/dataset_example/ml-100k/ml-100k.inter".to_owned());
+        let path = std::env::var("CHATREC_ML100K").unwrap_or_else(|_| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../data/ml-100k/ml-100k.inter"
+            )
+            .to_owned()
+        });
         let configs = std::env::var("CHATREC_CONFIGS")
             .unwrap_or_else(|_| "pop;itemknn;userknn;ease".to_owned());
         let (n_users, n_items, events) = load(&path);

@@ -517,7 +517,10 @@ mod ml100k_check {
     use chatrec_core::{Catalog, Dataset};
     use std::fmt::Write as _;
 
-    const INTER: &str = "/tmp/rb/recbole/dataset_example/ml-100k/ml-100k.inter";
+    const INTER: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/ml-100k/ml-100k.inter"
+    );
 
     fn load() -> Dataset {
         let text = std::fs::read_to_string(INTER).unwrap();
@@ -543,7 +546,7 @@ mod ml100k_check {
     }
 
     #[test]
-    #[ignore = "needs MovieLens-100K at /tmp/rb"]
+    #[ignore = "needs MovieLens-100K in data/ml-100k (chatrec data fetch movielens-100k)"]
     fn popularity_on_movielens_100k() {
         let data = load();
         let spec: SplitSpec = "user-ratio:0.8".parse().unwrap();

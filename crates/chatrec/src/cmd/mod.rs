@@ -4,6 +4,7 @@ mod batch;
 pub(crate) mod bench;
 mod data;
 mod eval;
+mod knowledge;
 mod model;
 mod train;
 
@@ -19,7 +20,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Split(args) => data::split(&args, quiet),
         Command::Train(args) => train::train(&args, quiet),
         Command::Recommend(args) => train::recommend(&args, quiet),
-        Command::Similar(args) => train::similar(&args, quiet),
+        Command::Similar(args) => knowledge::similar(&args, quiet),
+        Command::Find(args) => knowledge::find(&args),
         Command::Models => train::list_models(),
         Command::Eval(args) => eval::eval(&args, quiet),
         Command::Compare(args) => eval::compare(&args, quiet),

@@ -7,7 +7,7 @@ use chatrec_models::{Scored, TrainSet, TrainedModel};
 use serde::Serialize;
 
 use super::model::{describe, fit, parse_pairs};
-use crate::cli::{RecommendArgs, SimilarArgs, TrainArgs};
+use crate::cli::{RecommendArgs, TrainArgs};
 use crate::progress::Bars;
 
 pub fn train(args: &TrainArgs, quiet: bool) -> Result<()> {
@@ -150,31 +150,6 @@ pub fn recommend(args: &RecommendArgs, quiet: bool) -> Result<()> {
             bail!("say who to recommend for: --user ID, or --liked ITEM,ITEM for a new user")
         }
     };
-    show(&trained, data.as_ref(), &list, args.json)
-}
-
-pub fn similar(args: &SimilarArgs, quiet: bool) -> Result<()> {
-    let trained = load_model(&args.model_file)?;
-    let data = load_optional_data(&args.data, quiet)?;
-    let item = match trained.items.get(&args.item) {
-        Some(item) => item,
-        None => {
-            let wanted = args.item.trim().to_lowercase();
-            let found = data.as_ref().and_then(|d| {
-                d.catalog.items().iter().find(|it| {
-                    it.title.to_lowercase() == wanted
-                        || it
-                            .year
-                            .is_some_and(|y| format!("{} ({y})", it.title).to_lowercase() == wanted)
-                })
-            });
-            match found.and_then(|it| trained.items.get(&it.id)) {
-                Some(item) => item,
-                None => bail!("no item with id or title `{}`", args.item),
-            }
-        }
-    };
-    let list = trained.model.similar_items(item, args.n);
     show(&trained, data.as_ref(), &list, args.json)
 }
 
