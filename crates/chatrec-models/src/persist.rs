@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
-use chatrec_core::IdMap;
+use chatrec_core::{CsrMatrix, IdMap};
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
 use serde_json::Value;
@@ -131,6 +131,61 @@ impl ModelState {
             reason,
         }
     }
+}
+
+/// The tensors `{prefix}_indptr` (u32, rows + 1), `{prefix}_indices` (u32, nnz) and
+/// `{prefix}_values` (f32, nnz) of a CSR matrix. Sizes must fit in u32
+/// (models check that when fitting).
+pub fn csr_tensors(prefix: &str, matrix: &CsrMatrix) -> [Tensor; 3] {
+    [
+        Tensor::u32(
+            &format!("{prefix}_indptr"),
+            matrix.indptr().iter().map(|&p| p as u32).collect(),
+        ),
+        Tensor::u32(&format!("{prefix}_indices"), matrix.indices().to_vec()),
+        Tensor::f32(
+            &format!("{prefix}_values"),
+            &[matrix.nnz()],
+            matrix.data().to_vec(),
+        ),
+    ]
+}
+
+/// Reads a CSR matrix written by [`csr_tensors`], checking its structure (offsets
+/// non-decreasing, indices below `n_cols`, values finite) so that a damaged file gives an
+/// error instead of a panic. `n_rows` is taken from the offsets.
+pub fn csr_from_tensors(
+    state: &ModelState,
+    prefix: &str,
+    n_cols: usize,
+) -> Result<CsrMatrix, ModelError> {
+    let indptr = state.take_u32(&format!("{prefix}_indptr"))?;
+    let indices = state.take_u32(&format!("{prefix}_indices"))?;
+    let (_, values) = state.take_f32(&format!("{prefix}_values"))?;
+    let bad = |reason: &str| state.format_error(format!("matrix `{prefix}`: {reason}"));
+    if indptr.is_empty() || indptr[0] != 0 {
+        return Err(bad("offsets must start at 0"));
+    }
+    if indices.len() != values.len() || *indptr.last().unwrap_or(&0) as usize != indices.len() {
+        return Err(bad("offsets, indices and values disagree in length"));
+    }
+    if indptr.windows(2).any(|w| w[0] > w[1]) {
+        return Err(bad("offsets decrease"));
+    }
+    if indices.iter().any(|&c| c as usize >= n_cols) {
+        return Err(bad("an index is out of range"));
+    }
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(bad("a value is not finite"));
+    }
+    let n_rows = indptr.len() - 1;
+    let mut triplets = Vec::with_capacity(indices.len());
+    for r in 0..n_rows {
+        for k in indptr[r] as usize..indptr[r + 1] as usize {
+            triplets.push((r as u32, indices[k], values[k]));
+        }
+    }
+    Ok(CsrMatrix::from_triplets(n_rows, n_cols, &triplets))
 }
 
 /// A fitted model with the external ids of its users and items.

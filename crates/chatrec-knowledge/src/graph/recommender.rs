@@ -46,7 +46,7 @@ use std::sync::Arc;
 use chatrec_core::{CsrMatrix, Interaction};
 use chatrec_models::eval::{evaluate_ranking, relevant_matrix, validation_split, SplitSpec};
 use chatrec_models::params::params_from_json;
-use chatrec_models::persist::{ModelState, Tensor};
+use chatrec_models::persist::{csr_from_tensors, csr_tensors, ModelState};
 use chatrec_models::topk::top_k;
 use chatrec_models::{ModelError, NoProgress, Progress, Recommender, Scored, TrainSet};
 use rayon::prelude::*;
@@ -199,8 +199,8 @@ impl KgRecommender {
             .len()
             .checked_sub(1)
             .ok_or_else(|| state.format_error("tensor `sim_indptr` is empty".into()))?;
-        let neighbours = csr_from_state(state, "sim", n_items)?;
-        let user_items = csr_from_state(state, "user", n_items)?;
+        let neighbours = csr_from_tensors(state, "sim", n_items)?;
+        let user_items = csr_from_tensors(state, "user", n_items)?;
         Ok(KgRecommender {
             fallback: popularity(&user_items),
             push: push_matrix(&neighbours, params.neighbours_of),
@@ -426,57 +426,6 @@ fn popularity(user_items: &CsrMatrix) -> Vec<f32> {
     let counts = user_items.col_counts();
     let max = counts.iter().copied().max().unwrap_or(0).max(1) as f32;
     counts.into_iter().map(|c| c as f32 / max).collect()
-}
-
-fn csr_tensors(prefix: &str, matrix: &CsrMatrix) -> [Tensor; 3] {
-    [
-        Tensor::u32(
-            &format!("{prefix}_indptr"),
-            matrix.indptr().iter().map(|&p| p as u32).collect(),
-        ),
-        Tensor::u32(&format!("{prefix}_indices"), matrix.indices().to_vec()),
-        Tensor::f32(
-            &format!("{prefix}_values"),
-            &[matrix.nnz()],
-            matrix.data().to_vec(),
-        ),
-    ]
-}
-
-/// Reads a matrix written by [`csr_tensors`], checking its structure so that a damaged
-/// file gives an error instead of a panic.
-fn csr_from_state(
-    state: &ModelState,
-    prefix: &str,
-    n_cols: usize,
-) -> Result<CsrMatrix, ModelError> {
-    let indptr = state.take_u32(&format!("{prefix}_indptr"))?;
-    let indices = state.take_u32(&format!("{prefix}_indices"))?;
-    let (_, values) = state.take_f32(&format!("{prefix}_values"))?;
-    let bad = |reason: &str| state.format_error(format!("matrix `{prefix}`: {reason}"));
-    if indptr.first() != Some(&0) {
-        return Err(bad("offsets must start at 0"));
-    }
-    if indices.len() != values.len() || indptr.last().map(|&p| p as usize) != Some(indices.len()) {
-        return Err(bad("offsets, indices and values disagree in length"));
-    }
-    if indptr.windows(2).any(|w| w[0] > w[1]) {
-        return Err(bad("offsets decrease"));
-    }
-    if indices.iter().any(|&c| c as usize >= n_cols) {
-        return Err(bad("an index is out of range"));
-    }
-    if values.iter().any(|v| !v.is_finite()) {
-        return Err(bad("a value is not finite"));
-    }
-    let n_rows = indptr.len() - 1;
-    let mut triplets = Vec::with_capacity(indices.len());
-    for r in 0..n_rows {
-        for k in indptr[r] as usize..indptr[r + 1] as usize {
-            triplets.push((r as u32, indices[k], values[k]));
-        }
-    }
-    Ok(CsrMatrix::from_triplets(n_rows, n_cols, &triplets))
 }
 
 impl Recommender for KgRecommender {
