@@ -13,14 +13,14 @@
 //!
 //! Titles end in `(year)`, which [`split_title_year`] moves into the item's year.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use csv::ByteRecord;
 
 use super::reader::{
-    check_min_rating, check_width, collect_interactions, shorten, utf8_field, InteractionCollector,
-    InteractionColumns, IssueLog, Records,
+    check_min_rating, check_width, collect_interactions, shorten, utf8_field, FirstDefinitions,
+    InteractionCollector, InteractionColumns, IssueLog, Records,
 };
 use super::{ColumnMapping, ImportError, ImportOptions, ImportReport};
 use crate::catalog::{Catalog, Item, User};
@@ -230,22 +230,14 @@ fn read_100k_items(
     log: &mut IssueLog,
 ) -> Result<(), ImportError> {
     let mut records = Records::open(path, b'|', false)?;
-    let mut first_line: HashMap<String, usize> = HashMap::new();
+    let mut defined = FirstDefinitions::default();
     let mut rows = 0;
     while let Some(line) = records.next_record()? {
         rows += 1;
-        let parsed = parse_100k_item(&records.record, genres).and_then(|item| {
-            match first_line.get(&item.id) {
-                Some(first) => Err(format!(
-                    "movie \"{}\" already defined on line {first}",
-                    item.id
-                )),
-                None => Ok(item),
-            }
-        });
+        let parsed = parse_100k_item(&records.record, genres)
+            .and_then(|item| defined.claim("movie", &item.id, line).map(|()| item));
         match parsed {
             Ok(item) => {
-                first_line.insert(item.id.clone(), line);
                 catalog.upsert_item(item);
             }
             Err(message) => log.skip(path, line, message)?,
@@ -285,21 +277,14 @@ fn read_100k_users(
     log: &mut IssueLog,
 ) -> Result<(), ImportError> {
     let mut records = Records::open(path, b'|', false)?;
-    let mut first_line: HashMap<String, usize> = HashMap::new();
+    let mut defined = FirstDefinitions::default();
     let mut rows = 0;
     while let Some(line) = records.next_record()? {
         rows += 1;
-        let parsed =
-            parse_100k_user(&records.record).and_then(|user| match first_line.get(&user.id) {
-                Some(first) => Err(format!(
-                    "user \"{}\" already defined on line {first}",
-                    user.id
-                )),
-                None => Ok(user),
-            });
+        let parsed = parse_100k_user(&records.record)
+            .and_then(|user| defined.claim("user", &user.id, line).map(|()| user));
         match parsed {
             Ok(user) => {
-                first_line.insert(user.id.clone(), line);
                 catalog.upsert_user(user);
             }
             Err(message) => log.skip(path, line, message)?,
@@ -423,22 +408,14 @@ fn read_movies(path: &Path, catalog: &mut Catalog, log: &mut IssueLog) -> Result
     let mut records = Records::open(path, b',', true)?;
     let header = records.header()?;
     let columns = require_columns(path, &header, ["movieId", "title", "genres"])?;
-    let mut first_line: HashMap<String, usize> = HashMap::new();
+    let mut defined = FirstDefinitions::default();
     let mut rows = 0;
     while let Some(line) = records.next_record()? {
         rows += 1;
-        let parsed = parse_movie(&records.record, header.len(), columns).and_then(|item| {
-            match first_line.get(&item.id) {
-                Some(first) => Err(format!(
-                    "movie \"{}\" already defined on line {first}",
-                    item.id
-                )),
-                None => Ok(item),
-            }
-        });
+        let parsed = parse_movie(&records.record, header.len(), columns)
+            .and_then(|item| defined.claim("movie", &item.id, line).map(|()| item));
         match parsed {
             Ok(item) => {
-                first_line.insert(item.id.clone(), line);
                 catalog.upsert_item(item);
             }
             Err(message) => log.skip(path, line, message)?,

@@ -132,6 +132,24 @@ impl StagingIds {
 /// these, so that a column genuinely named `a:b` keeps its name.
 pub(crate) const RECBOLE_TYPES: [&str; 4] = ["token", "float", "token_seq", "float_seq"];
 
+/// The line on which each catalog id (item or user) was first defined: the first
+/// definition wins and a repeated one is a row issue that names both lines.
+#[derive(Default)]
+pub(crate) struct FirstDefinitions(std::collections::HashMap<String, usize>);
+
+impl FirstDefinitions {
+    /// Records `id` as defined on `line`, or says where it was defined first.
+    pub(crate) fn claim(&mut self, kind: &str, id: &str, line: usize) -> Result<(), String> {
+        match self.0.get(id) {
+            Some(first) => Err(format!("{kind} \"{id}\" already defined on line {first}")),
+            None => {
+                self.0.insert(id.to_owned(), line);
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Records of a delimited file with the line each starts on.
 pub(crate) struct Records {
     path: PathBuf,

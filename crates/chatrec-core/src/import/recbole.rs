@@ -9,14 +9,14 @@
 //! `<name>.user` gives `user_id` and every other column as an attribute. A year that is
 //! not a number (ml-100k has "unkonwn") leaves the year empty rather than failing the row.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use csv::ByteRecord;
 
 use super::reader::{
     check_min_rating, check_width, collect_interactions, strip_recbole_type, utf8_field,
-    InteractionCollector, InteractionColumns, IssueLog, Records, RECBOLE_TYPES,
+    FirstDefinitions, InteractionCollector, InteractionColumns, IssueLog, Records, RECBOLE_TYPES,
 };
 use super::{ImportError, ImportOptions, ImportReport};
 use crate::catalog::{Catalog, Item, User};
@@ -244,23 +244,15 @@ impl ItemLayout {
 fn read_items(path: &Path, catalog: &mut Catalog, log: &mut IssueLog) -> Result<(), ImportError> {
     let mut records = Records::open(path, b'\t', false)?;
     let layout = ItemLayout::new(path, typed_header(path, &mut records)?)?;
-    let mut first_line: HashMap<String, usize> = HashMap::new();
+    let mut defined = FirstDefinitions::default();
     let mut rows = 0;
     while let Some(line) = records.next_record()? {
         rows += 1;
-        let parsed =
-            layout
-                .parse(&records.record)
-                .and_then(|item| match first_line.get(&item.id) {
-                    Some(first) => Err(format!(
-                        "item \"{}\" already defined on line {first}",
-                        item.id
-                    )),
-                    None => Ok(item),
-                });
+        let parsed = layout
+            .parse(&records.record)
+            .and_then(|item| defined.claim("item", &item.id, line).map(|()| item));
         match parsed {
             Ok(item) => {
-                first_line.insert(item.id.clone(), line);
                 catalog.upsert_item(item);
             }
             Err(message) => log.skip(path, line, message)?,
@@ -302,22 +294,14 @@ fn read_users(path: &Path, catalog: &mut Catalog, log: &mut IssueLog) -> Result<
         .iter()
         .position(|h| h == "user_id")
         .ok_or_else(|| ImportError::unusable(path, "missing column \"user_id\" in the header"))?;
-    let mut first_line: HashMap<String, usize> = HashMap::new();
+    let mut defined = FirstDefinitions::default();
     let mut rows = 0;
     while let Some(line) = records.next_record()? {
         rows += 1;
-        let parsed = parse_user(&header, id_col, &records.record).and_then(|user| match first_line
-            .get(&user.id)
-        {
-            Some(first) => Err(format!(
-                "user \"{}\" already defined on line {first}",
-                user.id
-            )),
-            None => Ok(user),
-        });
+        let parsed = parse_user(&header, id_col, &records.record)
+            .and_then(|user| defined.claim("user", &user.id, line).map(|()| user));
         match parsed {
             Ok(user) => {
-                first_line.insert(user.id.clone(), line);
                 catalog.upsert_user(user);
             }
             Err(message) => log.skip(path, line, message)?,
