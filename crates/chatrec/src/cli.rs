@@ -37,7 +37,7 @@ pub enum Command {
     Split(SplitArgs),
     /// Train a model and save it to a file.
     Train(TrainArgs),
-    /// Recommend items for a user with a trained model (or by training one on the fly).
+    /// Recommend items for a known user, or for a new user from liked items, with a trained model.
     Recommend(RecommendArgs),
     /// List the items most similar to an item, optionally with the facts they share (--why).
     Similar(SimilarArgs),
@@ -121,6 +121,7 @@ pub struct SplitArgs {
     /// user-ratio:0.8 | leave-last-out[:N] | temporal:0.8
     #[arg(long, default_value = "user-ratio:0.8")]
     pub split: String,
+    /// Seed for every random choice (same seed, same result).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Output directory for train.tsv and test.tsv.
@@ -169,6 +170,7 @@ pub struct RecommendArgs {
     /// Item ids a new user likes (fold-in, no retraining); comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub liked: Vec<String>,
+    /// How many items to list.
     #[arg(short, long, default_value_t = 10)]
     pub n: usize,
     /// Print JSON.
@@ -188,11 +190,13 @@ pub struct SimilarArgs {
     /// Item id, or its title as people type it ("star wars 1977", "the godfather 2").
     #[arg(long)]
     pub item: String,
+    /// How many items to list.
     #[arg(short, long, default_value_t = 10)]
     pub n: usize,
     /// Show the knowledge-graph facts each neighbour shares with the item.
     #[arg(long)]
     pub why: bool,
+    /// Print JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -249,6 +253,7 @@ pub struct CompareArgs {
     /// Models to compare, comma-separated (default: every ranking model).
     #[arg(long, value_delimiter = ',')]
     pub models: Vec<String>,
+    /// Seed for every random choice (same seed, same result).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Directory for compare.md, compare.svg and compare.json.
@@ -275,22 +280,30 @@ pub struct TuneArgs {
     /// Share of each user's training interactions held out for validation.
     #[arg(long, default_value_t = 0.2)]
     pub validation: f64,
+    /// Seed for every random choice (same seed, same result).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Also write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  chatrec batch-recommend --train train.tsv --model als -p factors=128 -n 50 --out top50.tsv"
+)]
 pub struct BatchRecommendArgs {
     /// Training interactions: TSV with a header naming at least user_id and item_id
     /// (rating and timestamp optional, RecBole typed headers accepted, extra columns ignored).
     #[arg(long)]
     pub train: PathBuf,
+    /// Model name (see `chatrec models`); `best` is the best measured default for the task.
     #[arg(long, default_value = "best")]
     pub model: String,
+    /// Hyper-parameter as key=value; repeat for several.
     #[arg(long = "param", short = 'p', value_name = "KEY=VALUE")]
     pub params: Vec<String>,
+    /// Seed for every random choice (same seed, same output).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Items per user.
@@ -308,6 +321,9 @@ pub struct BatchRecommendArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  chatrec batch-predict --train train.tsv --pairs test.tsv --model best --out predictions.tsv"
+)]
 pub struct BatchPredictArgs {
     /// Training ratings: TSV with user_id, item_id, rating columns.
     #[arg(long)]
@@ -315,10 +331,13 @@ pub struct BatchPredictArgs {
     /// Pairs to predict: TSV with user_id and item_id columns (others ignored).
     #[arg(long)]
     pub pairs: PathBuf,
+    /// Model name (see `chatrec models`); `best` is the best measured default for the task.
     #[arg(long, default_value = "best")]
     pub model: String,
+    /// Hyper-parameter as key=value; repeat for several.
     #[arg(long = "param", short = 'p', value_name = "KEY=VALUE")]
     pub params: Vec<String>,
+    /// Seed for every random choice (same seed, same output).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Output TSV: user_id, item_id, prediction.
@@ -338,21 +357,28 @@ pub enum BenchCommand {
 
 #[derive(Debug, Args)]
 pub struct ScaleArgs {
+    /// Synthetic users.
     #[arg(long, default_value_t = 1_000_000)]
     pub users: usize,
+    /// Synthetic items.
     #[arg(long, default_value_t = 100_000)]
     pub items: usize,
+    /// Synthetic interactions (unique user-item pairs, power-law on both sides).
     #[arg(long, default_value_t = 20_000_000)]
     pub interactions: usize,
+    /// ALS factors.
     #[arg(long, default_value_t = 64)]
     pub factors: usize,
+    /// ALS iterations to time.
     #[arg(long, default_value_t = 3)]
     pub iterations: usize,
     /// Single-user recommendations to time.
     #[arg(long, default_value_t = 2000)]
     pub queries: usize,
+    /// Seed for every random choice (same seed, same result).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Also write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
 }
