@@ -44,13 +44,13 @@ use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::factor_similarity::{cosine_neighbours, row_norms};
 use crate::algorithms::baseline::{invalid, non_negative, positive, RatingScale};
 use crate::error::ModelError;
 use crate::params::params_from_json;
 use crate::persist::{ModelState, Tensor};
 use crate::progress::Progress;
 use crate::recommender::{RatingPredictor, Recommender, Scored};
-use crate::topk::top_k;
 use crate::train::TrainSet;
 
 pub const NAME: &str = "mf";
@@ -233,29 +233,6 @@ pub(crate) fn fold_in_user(
         Some(w) if w.iter().all(|v| v.is_finite()) => (w[0], w[1..].to_vec()),
         _ => (0.0, vec![0.0; k]),
     }
-}
-
-/// The `n` items whose factor rows have the highest cosine with that of `item`.
-pub(crate) fn cosine_neighbours(factors: &[f32], k: usize, item: u32, n: usize) -> Vec<Scored> {
-    let Some(target) = factors.get(item as usize * k..(item as usize + 1) * k) else {
-        return Vec::new();
-    };
-    let target_norm = dot(target, target).sqrt();
-    if target_norm == 0.0 {
-        return Vec::new();
-    }
-    let scores: Vec<f32> = factors
-        .par_chunks_exact(k)
-        .map(|row| {
-            let norm = dot(row, row).sqrt();
-            if norm == 0.0 {
-                f32::NEG_INFINITY
-            } else {
-                dot(row, target) / (norm * target_norm)
-            }
-        })
-        .collect();
-    top_k(&scores, n, |j| j == item)
 }
 
 /// The user of every stored entry of `matrix`, parallel to `matrix.data()`.
@@ -477,7 +454,8 @@ impl Recommender for BiasedMf {
     }
 
     fn similar_items(&self, item: u32, n: usize) -> Vec<Scored> {
-        cosine_neighbours(&self.item_factors, self.params.factors, item, n)
+        let norms = row_norms(&self.item_factors, self.params.factors);
+        cosine_neighbours(&self.item_factors, &norms, item as usize, n)
     }
 
     fn state(&self) -> ModelState {
@@ -688,7 +666,7 @@ mod tests {
         }
         let mut scores = vec![0.0; 40];
         model.score_user(0, &mut scores);
-        let top = top_k(&scores, 20, |_| false);
+        let top = crate::topk::top_k(&scores, 20, |_| false);
         assert!(top.iter().all(|s| s.item < 20), "{top:?}");
     }
 

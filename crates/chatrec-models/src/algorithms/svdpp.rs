@@ -51,9 +51,10 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::factor_similarity::{cosine_neighbours, row_norms};
 use crate::algorithms::baseline::{invalid, non_negative, positive, RatingScale};
 use crate::algorithms::biased_mf::{
-    cosine_neighbours, dot, fold_in_user, normal_matrix, take_matrix, zero_unrated_rows,
+    dot, fold_in_user, normal_matrix, take_matrix, zero_unrated_rows,
 };
 use crate::error::ModelError;
 use crate::params::params_from_json;
@@ -437,7 +438,8 @@ impl Recommender for SvdPp {
     }
 
     fn similar_items(&self, item: u32, n: usize) -> Vec<Scored> {
-        cosine_neighbours(&self.item_factors, self.params.factors, item, n)
+        let norms = row_norms(&self.item_factors, self.params.factors);
+        cosine_neighbours(&self.item_factors, &norms, item as usize, n)
     }
 
     fn state(&self) -> ModelState {
