@@ -57,8 +57,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::weighting::{
-    check_u32, clean_history, csr_from_tensors, csr_tensors, interaction_matrix, invalid,
-    popularity_fallback, row_norms, WeightingScheme,
+    check_u32, clean_history, csr_from_tensors, csr_tensors, interaction_matrix,
+    popularity_fallback, row_norms, validate_neighbourhood, WeightingScheme,
 };
 use crate::error::ModelError;
 use crate::params::params_from_json;
@@ -120,15 +120,12 @@ impl Default for ItemKnnParams {
 
 impl ItemKnnParams {
     fn validate(&self) -> Result<(), ModelError> {
-        if self.neighbours == 0 {
-            return Err(invalid(NAME, "neighbours", "must be at least 1"));
-        }
-        if !(self.shrink.is_finite() && self.shrink >= 0.0) {
-            return Err(invalid(NAME, "shrink", "must be a finite number >= 0"));
-        }
-        self.weighting
-            .with_bm25(self.bm25_k1, self.bm25_b)
-            .validate(NAME)
+        validate_neighbourhood(
+            NAME,
+            self.neighbours,
+            self.shrink,
+            self.weighting.with_bm25(self.bm25_k1, self.bm25_b),
+        )
     }
 }
 

@@ -44,7 +44,8 @@ use serde::{Deserialize, Serialize};
 use super::item_knn::{all_nearest, nearest, Accumulator, SimilarityShape};
 use super::weighting::{
     check_u32, clean_history, csr_from_tensors, csr_tensors, dims_from_state, dims_tensor,
-    interaction_matrix, invalid, popularity_fallback, row_norms, FittedWeighting, WeightingScheme,
+    interaction_matrix, popularity_fallback, row_norms, validate_neighbourhood, FittedWeighting,
+    WeightingScheme,
 };
 use crate::error::ModelError;
 use crate::params::params_from_json;
@@ -89,15 +90,12 @@ impl Default for UserKnnParams {
 
 impl UserKnnParams {
     fn validate(&self) -> Result<(), ModelError> {
-        if self.neighbours == 0 {
-            return Err(invalid(NAME, "neighbours", "must be at least 1"));
-        }
-        if !(self.shrink.is_finite() && self.shrink >= 0.0) {
-            return Err(invalid(NAME, "shrink", "must be a finite number >= 0"));
-        }
-        self.weighting
-            .with_bm25(self.bm25_k1, self.bm25_b)
-            .validate(NAME)
+        validate_neighbourhood(
+            NAME,
+            self.neighbours,
+            self.shrink,
+            self.weighting.with_bm25(self.bm25_k1, self.bm25_b),
+        )
     }
 }
 

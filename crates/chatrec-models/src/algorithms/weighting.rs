@@ -250,6 +250,23 @@ pub(crate) fn check_u32(model: &str, what: &str, n: usize) -> Result<(), ModelEr
 
 pub(crate) use crate::persist::{csr_from_tensors, csr_tensors};
 
+/// Checks the parameters every neighbourhood model shares: at least one neighbour, a
+/// finite non-negative shrinkage, and a valid weighting.
+pub(crate) fn validate_neighbourhood(
+    model: &str,
+    neighbours: usize,
+    shrink: f32,
+    weighting: Weighting,
+) -> Result<(), ModelError> {
+    if neighbours == 0 {
+        return Err(invalid(model, "neighbours", "must be at least 1"));
+    }
+    if !(shrink.is_finite() && shrink >= 0.0) {
+        return Err(invalid(model, "shrink", "must be a finite number >= 0"));
+    }
+    weighting.validate(model)
+}
+
 /// The tensor `dims` = `[n_users, n_items]`, for models whose other tensors do not imply both.
 pub(crate) fn dims_tensor(n_users: usize, n_items: usize) -> Tensor {
     Tensor::u32("dims", vec![n_users as u32, n_items as u32])
