@@ -1,6 +1,10 @@
-//! chatrec-knowledge: what the dialogue uses to find items from what people type and to
-//! say why an item fits: title matching and knowledge-graph relations with typed evidence.
+//! chatrec-knowledge: what the dialogue uses to understand what people ask for and to say
+//! why an item fits: sentence embeddings, vector and semantic search, title matching,
+//! knowledge-graph relations with typed evidence, and cold-start items from their text.
 //! It knows nothing of dialogue, storage or HTTP.
 
+pub mod dense;
+pub mod embed;
 pub mod graph;
+pub mod item_text;
 pub mod titles;
