@@ -7,4 +7,6 @@ pub mod dense;
 pub mod embed;
 pub mod graph;
 pub mod item_text;
+pub mod search;
 pub mod titles;
+pub mod vocabulary;
