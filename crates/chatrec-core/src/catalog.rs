@@ -29,6 +29,20 @@ impl Item {
             ..Item::default()
         }
     }
+
+    /// "Title (Year)" as people read it in lists and replies.
+    pub fn display_title(&self) -> String {
+        display_title(&self.title, self.year)
+    }
+}
+
+/// "Title (Year)", unless the title already ends with its year.
+pub fn display_title(title: &str, year: Option<i32>) -> String {
+    let title = title.trim();
+    match year {
+        Some(year) if !title.ends_with(&format!("({year})")) => format!("{title} ({year})"),
+        _ => title.to_owned(),
+    }
 }
 
 /// One user with free-form attributes (age, gender, occupation, ...).

@@ -10,7 +10,10 @@ use chatrec_core::Item;
 pub fn item_text(item: &Item, facts: &[String]) -> String {
     let mut text = item.title.trim().to_string();
     if let Some(year) = item.year {
-        text.push_str(&format!(" ({year}). Released in {year}, the {}s", year / 10 * 10));
+        text.push_str(&format!(
+            " ({year}). Released in {year}, the {}s",
+            year / 10 * 10
+        ));
     }
     text.push('.');
     if !item.categories.is_empty() {
@@ -46,7 +49,12 @@ mod tests {
 
     #[test]
     fn text_carries_title_year_decade_categories_free_text_and_facts() {
-        let alien = item("Alien", Some(1979), &["Horror", "Sci-Fi"], "A crew meets a creature");
+        let alien = item(
+            "Alien",
+            Some(1979),
+            &["Horror", "Sci-Fi"],
+            "A crew meets a creature",
+        );
         let text = item_text(&alien, &["directed by Ridley Scott".to_string()]);
         assert_eq!(
             text,

@@ -3,10 +3,13 @@
 //! knowledge-graph relations with typed evidence, and cold-start items from their text.
 //! It knows nothing of dialogue, storage or HTTP.
 
+pub mod coldstart;
 pub mod dense;
 pub mod embed;
 pub mod graph;
+pub mod hybrid;
 pub mod item_text;
 pub mod search;
 pub mod titles;
+pub mod vectors;
 pub mod vocabulary;

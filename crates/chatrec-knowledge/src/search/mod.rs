@@ -24,7 +24,7 @@ use crate::embed::{EmbedError, TextEmbedder};
 
 /// The dense share of the blend, chosen on the labelled MovieLens-100K queries with
 /// all-MiniLM-L6-v2 (`chatrec eval-search`, docs/benchmarks.md).
-pub const DEFAULT_DENSE_WEIGHT: f32 = 0.5;
+pub const DEFAULT_DENSE_WEIGHT: f32 = 0.3;
 
 #[derive(Debug, Error)]
 pub enum SearchError {

@@ -212,7 +212,7 @@ impl TitleIndex {
             let year = item.year.or(parts.year);
             index.items.push(IndexedItem {
                 id: item.id.clone(),
-                display: display_title(&item.title, year),
+                display: chatrec_core::catalog::display_title(&item.title, year),
                 year,
             });
             let mut forms: Vec<(Vec<String>, f32)> = Vec::new();
@@ -587,15 +587,6 @@ impl TitleIndex {
             * number_factor
             * year_factor;
         confidence.clamp(0.0, 1.0)
-    }
-}
-
-/// "Title (Year)", unless the title already ends with its year.
-fn display_title(title: &str, year: Option<i32>) -> String {
-    let title = title.trim();
-    match year {
-        Some(year) if !title.ends_with(&format!("({year})")) => format!("{title} ({year})"),
-        _ => title.to_owned(),
     }
 }
 

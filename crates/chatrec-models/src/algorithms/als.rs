@@ -223,6 +223,42 @@ impl Als {
         &self.item_factors
     }
 
+    /// A copy of this fitted model with `item_factors` (`rows x factors`, row-major) in place
+    /// of its item factors; rows beyond the current items are new items. This is how items
+    /// without interactions get factors from elsewhere (a cold-start map) without retraining:
+    /// user factors are kept, so known users score the new rows at once, and fold-in uses the
+    /// Gram matrix of the new item factors.
+    pub fn with_item_factors(&self, item_factors: Vec<f32>) -> Result<Als, ModelError> {
+        let k = self.factors();
+        if self.n_users == 0 || !item_factors.len().is_multiple_of(k) {
+            return Err(ModelError::InvalidParam {
+                model: NAME.to_owned(),
+                name: "item_factors".to_owned(),
+                reason: format!(
+                    "{} values are not whole rows of {k} factors for a fitted model",
+                    item_factors.len()
+                ),
+            });
+        }
+        if item_factors.iter().any(|v| !v.is_finite()) {
+            return Err(ModelError::Numerical {
+                model: NAME.to_owned(),
+                reason: "item factors must be finite".to_owned(),
+            });
+        }
+        let mut model = Als {
+            params: self.params.clone(),
+            seed: self.seed,
+            n_users: self.n_users,
+            n_items: item_factors.len() / k,
+            user_factors: self.user_factors.clone(),
+            item_factors,
+            derived: Derived::default(),
+        };
+        model.derive();
+        Ok(model)
+    }
+
     fn factors(&self) -> usize {
         self.params.factors
     }
@@ -955,6 +991,35 @@ pub(crate) mod tests {
                 assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "{a} vs {b}");
             }
         }
+    }
+
+    #[test]
+    fn replaced_and_appended_item_factors_are_scored_without_refitting() {
+        let train = power_law_train(7);
+        let model = fitted(small_params(), 2, &train);
+        let k = model.params().factors;
+        let n = model.n_items();
+        // Item 0 takes item 1's factors and a new item copies item 2's.
+        let mut factors = model.item_factors().to_vec();
+        factors.copy_within(k..2 * k, 0);
+        factors.extend_from_slice(&model.item_factors()[2 * k..3 * k]);
+        let extended = model.with_item_factors(factors).unwrap();
+        assert_eq!(extended.n_items(), n + 1);
+        assert_eq!(extended.user_factors(), model.user_factors());
+        let mut before = vec![0.0; n];
+        let mut after = vec![0.0; n + 1];
+        for user in [0u32, 40, 299] {
+            model.score_user(user, &mut before);
+            extended.score_user(user, &mut after);
+            assert_eq!(after[0], before[1]);
+            assert_eq!(after[n], before[2]);
+            assert_eq!(&after[1..n], &before[1..]);
+        }
+        assert!(model.with_item_factors(vec![0.0; k + 1]).is_err());
+        assert!(model.with_item_factors(vec![f32::NAN; k]).is_err());
+        assert!(Als::new(small_params(), 0)
+            .with_item_factors(vec![0.0; k])
+            .is_err());
     }
 
     #[test]

@@ -47,7 +47,7 @@ fn recbole_files(path: &Path) -> Option<(PathBuf, String)> {
 }
 
 /// Loads the knowledge graph beside the data set, when the data set has one.
-fn load_graph(data: &Path, dataset: &Dataset) -> Result<Option<Arc<KnowledgeGraph>>> {
+pub(crate) fn load_graph(data: &Path, dataset: &Dataset) -> Result<Option<Arc<KnowledgeGraph>>> {
     let Some((dir, name)) = recbole_files(data) else {
         return Ok(None);
     };

@@ -2,15 +2,19 @@
 
 mod batch;
 pub(crate) mod bench;
+mod bench_vectors;
+mod content;
 mod data;
+mod embed;
 mod eval;
 mod knowledge;
 mod model;
+mod search;
 mod train;
 
 use anyhow::Result;
 
-use crate::cli::{BenchCommand, Cli, Command, DataCommand};
+use crate::cli::{BenchCommand, Cli, Command, DataCommand, ModelsCommand};
 
 pub fn run(cli: Cli) -> Result<()> {
     let quiet = cli.quiet;
@@ -22,12 +26,23 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Recommend(args) => train::recommend(&args, quiet),
         Command::Similar(args) => knowledge::similar(&args, quiet),
         Command::Find(args) => knowledge::find(&args),
-        Command::Models => train::list_models(),
+        Command::Search(args) => search::search(&args, quiet),
+        Command::EvalSearch(args) => search::eval_search(&args, quiet),
+        Command::Models(args) => match args.command {
+            None => train::list_models(),
+            Some(ModelsCommand::Fetch(args)) => embed::fetch_model(&args, quiet),
+        },
+        Command::Embed(args) => embed::embed(&args, quiet),
         Command::Eval(args) => eval::eval(&args, quiet),
         Command::Compare(args) => eval::compare(&args, quiet),
         Command::Tune(args) => eval::tune(&args, quiet),
         Command::BatchRecommend(args) => batch::recommend(&args, quiet),
         Command::BatchPredict(args) => batch::predict(&args, quiet),
         Command::Bench(BenchCommand::Scale(args)) => bench::scale(&args, quiet),
+        Command::Bench(BenchCommand::Embed(args)) => embed::bench(&args, quiet),
+        Command::Bench(BenchCommand::Vectors(args)) => bench_vectors::vectors(&args, quiet),
+        Command::EvalColdstart(args) => content::eval_coldstart(&args, quiet),
+        Command::AddItem(args) => content::add_item(&args, quiet),
+        Command::EvalHybrid(args) => content::eval_hybrid(&args, quiet),
     }
 }
