@@ -29,14 +29,21 @@ const MAX_LAYERS: usize = 16;
 const PROGRESS_STEP: usize = 4096;
 /// Ids sampled to estimate how selective a filter is.
 const FILTER_SAMPLES: usize = 1024;
-/// Cost of one filter call in exact-scan dot products (about 1.5 ns against about 0.1 µs
-/// for a 384-wide dot product streamed from memory, at 10^6 vectors).
+// Cost model for filtered searches, in units of one exact-scan dot product (about 0.1 µs
+// at 384 floats streamed from memory). Measured with `chatrec bench vectors` at 10^5 and
+// 10^6 vectors (2 cores): an unfiltered graph search costs about 0.3-0.4 ms plus 0.35-0.65 µs
+// per link it follows (ef_search x 2m links), and a filtered walk costs about 1.2-2.2 times
+// that divided by the allowed share.
+/// One filter call (about 1.5 ns).
 const FILTER_CALL_COST: f64 = 1.0 / 64.0;
-/// Cost of one link a graph walk follows, in exact-scan dot products, all overheads
-/// included (pointer chasing through `hnsw_rs`'s nodes, its visited set): 0.4-0.8 µs per
-/// link measured with `chatrec bench vectors` at 10^5-10^6 vectors, i.e. 4-8. The upper
-/// half is taken because the exact way also has recall 1 where the walk loses some.
-const WALK_COST_PER_LINK: f64 = 6.0;
+/// Fixed cost of one graph search (descending the upper layers, allocating its heaps).
+const WALK_BASE_COST: f64 = 3000.0;
+/// One link followed on the bottom layer (pointer chasing through `hnsw_rs`'s nodes, its
+/// visited set, one distance).
+const WALK_LINK_COST: f64 = 5.0;
+/// How much more than `1 / share` a filtered walk explores (the upper end of the measured
+/// range, because the exact way also has recall 1 where the walk loses some).
+const WALK_FILTER_FACTOR: f64 = 2.0;
 
 /// `1 - dot` for unit vectors, with the shared kernel. The crate asserts that distances are
 /// not negative, and rounding can make `1 - dot` of a vector with itself -1e-7, so it is
@@ -225,9 +232,9 @@ impl HnswIndex {
         }
         let n = self.vectors().rows() as f64;
         let exact = n * FILTER_CALL_COST + share * n;
-        // The walk cannot visit more nodes than there are.
-        let visited = (self.ef_search.max(k) as f64 / share.max(1e-9)).min(n);
-        let walk = WALK_COST_PER_LINK * visited * (2 * self.m) as f64;
+        let links = (self.ef_search.max(k) * 2 * self.m) as f64;
+        let unfiltered = WALK_BASE_COST + links * WALK_LINK_COST;
+        let walk = WALK_FILTER_FACTOR * unfiltered / share.max(1e-9);
         exact <= walk
     }
 

@@ -75,6 +75,8 @@ struct HnswRun {
 struct FilteredReport {
     /// Share of ids the filter lets through (every `1/share`-th id).
     share: f64,
+    /// HNSW search breadth of the filtered searches (the library default).
+    ef_search: usize,
     queries: usize,
     exact_qps: f64,
     /// The HNSW graph walk with the filter, forced (no switch to exact).
@@ -213,7 +215,7 @@ fn measure_size(
     let mut exact_filtered_qps = Vec::new();
     for &share in &args.filter_shares {
         let stride = (1.0 / share).round().max(1.0) as u32;
-        let allow = move |id: u32| id % stride == 0;
+        let allow = move |id: u32| id.is_multiple_of(stride);
         let (lists, qps, _) = timed_singles(&queries, filter_count, |q| {
             Ok(exact.search_filtered(q, K, &allow)?)
         })?;
@@ -256,8 +258,9 @@ fn measure_size(
         });
     }
 
-    hnsw.set_ef_search(opts.ef_search);
-    let default_switch = IndexOptions::default().filtered_exact_below;
+    let defaults = IndexOptions::default();
+    hnsw.set_ef_search(defaults.ef_search);
+    let default_switch = defaults.filtered_exact_below;
     let mut filtered = Vec::new();
     for ((&share, truth), exact_qps) in args
         .filter_shares
@@ -266,7 +269,7 @@ fn measure_size(
         .zip(exact_filtered_qps)
     {
         let stride = (1.0 / share).round().max(1.0) as u32;
-        let allow = move |id: u32| id % stride == 0;
+        let allow = move |id: u32| id.is_multiple_of(stride);
         hnsw.set_filtered_exact_below(Some(0.0));
         let (walk, walk_qps, _) = timed_singles(&queries, filter_count, |q| {
             Ok(hnsw.search_filtered(q, K, &allow)?)
@@ -277,6 +280,7 @@ fn measure_size(
         })?;
         let report = FilteredReport {
             share: 1.0 / stride as f64,
+            ef_search: defaults.ef_search,
             queries: filter_count,
             exact_qps,
             hnsw_walk_qps: walk_qps,
