@@ -43,6 +43,8 @@ pub enum Command {
     Similar(SimilarArgs),
     /// Find catalog items from a title as people type it (case, articles, typos, numbers, years).
     Find(FindArgs),
+    /// Talk with the recommender: ask, narrow down, say what you liked, ask why (offline).
+    Chat(ChatArgs),
     /// Search the catalog by meaning and words: "scary movies from the eighties", "a wedding comedy".
     Search(SearchArgs),
     /// Measure catalog search on labelled queries (precision@10) for several dense/lexical blends.
@@ -71,6 +73,8 @@ pub enum Command {
     AddItem(AddItemArgs),
     /// Measure the hybrid (collaborative + content + knowledge graph) against `best` on the `eval` split.
     EvalHybrid(EvalHybridArgs),
+    /// Measure the dialogue with simulated users: is the film they want shown within t turns?
+    EvalDialogue(EvalDialogueArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,6 +216,46 @@ pub struct SimilarArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    chatrec chat                                   # a new user; the model is trained on first use\n  \
+    chatrec chat --user 196                        # a user of the data, from their history\n  \
+    chatrec chat --script demo.chat                # play a conversation, print the transcript\n  \
+    chatrec chat --script demo.chat --json         # one JSON object per turn\n\n\
+    Things to say: \"something like Star Wars but older\", \"a comedy from the 80s\", \
+    \"no horror\", \"I loved Fargo\", \"not the second one, I hated it\", \"why the first?\", \
+    \"tell me more about 2\", \"more\", \"something else\", \"what have you learned about me?\", \
+    \"start over\".\n\n\
+    --json prints per turn: {\"turn\", \"user\", \"reply\", \"acts\": [...], \"items\": \
+    [{\"item_id\", \"title\", \"score\", \"evidence\": [...]}], \"question\"}.")]
+pub struct ChatArgs {
+    /// Data directory with the catalog, interactions and knowledge graph.
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Talk as this user of the data (their history is the starting profile); default: a new user.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Model file; trained with --model on the whole data set and saved here if missing.
+    #[arg(long = "model-file", default_value = "models/best.safetensors")]
+    pub model_file: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub embedding: crate::embedding::EmbedderArgs,
+    /// Play a conversation from a file: one user turn per line, `#` starts a comment.
+    #[arg(long)]
+    pub script: Option<PathBuf>,
+    /// Print one JSON object per turn instead of the transcript.
+    #[arg(long)]
+    pub json: bool,
+    /// Items per recommending turn.
+    #[arg(long, default_value_t = 3, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=20))]
+    pub items: usize,
+    /// Do not read or write the line-editing history (~/.chatrec_history).
+    #[arg(long)]
+    pub no_history: bool,
 }
 
 #[derive(Debug, Args)]
@@ -424,6 +468,32 @@ pub enum BenchCommand {
     /// Exact and HNSW vector search on synthetic clustered unit vectors: build time, queries
     /// per second, recall@10 of HNSW against exact, and memory; one JSON line per size.
     Vectors(VectorsArgs),
+    /// Turn latency (p50/p90/p99) of scripted conversations, new and known users, on real data.
+    Dialogue(BenchDialogueArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  chatrec bench dialogue --data data/ --conversations 100 --json bench/out/dialogue.json"
+)]
+pub struct BenchDialogueArgs {
+    /// Data directory with the catalog, interactions and knowledge graph.
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Model file; trained with --model and saved here if missing.
+    #[arg(long = "model-file", default_value = "models/best.safetensors")]
+    pub model_file: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub embedding: crate::embedding::EmbedderArgs,
+    /// Conversations per user kind (new users cycle through built-in scripts, known users
+    /// through the data's users).
+    #[arg(long, default_value_t = 100)]
+    pub conversations: usize,
+    /// Also write the figures as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -677,4 +747,70 @@ pub struct EvalHybridArgs {
     /// Also write every run as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "How it works:\n  \
+    The data is split (--split, --seed); the model (--model) is trained on the training part and the\n  \
+    dialogue engine is built over it. Each simulated user wants one hidden film it liked in its\n  \
+    held-out part (rating >= 4 on rated data) and describes it in plain sentences, one clue per turn:\n  \
+    a category and perhaps the decade, then the decade or another category, a relation to a film it\n  \
+    can name (\"by the same director as Fargo\"), films it liked; never the title. It rejects wrong\n  \
+    lists with a reason (\"seen it\", \"not those, I want something from the 70s\") and answers the\n  \
+    engine's questions, talking through the engine's turns only, as a person would.\n\n  \
+    Every user is played twice: known (the session starts from its training history) and cold (a new\n  \
+    session; the user names 1 to 3 liked films most related to its target). Success within t turns:\n  \
+    the target was among the items shown at a turn <= t. Baseline: the plain recommender's top-5 with\n  \
+    no dialogue (known: the user's own scores; cold: the fold-in of the same 1-3 liked films).\n  \
+    Same seed, same report.\n\n\
+    Examples:\n  \
+    chatrec eval-dialogue --data data/ --users 200 --seed 42\n  \
+    chatrec eval-dialogue --data data/ --users 50 --json dialogue.json --out bench/out\n  \
+    chatrec eval-dialogue --data data/ --users 20 --transcripts talks.txt   # read the conversations\n\n\
+    --json writes {\"known\": R, \"cold\": R} with R = {\"users\", \"success_at\": {\"1\": x, ...},\n\
+    \"avg_turns\" (over successes), \"baseline_top5\", \"avg_turns_all\" (failures count as\n\
+    max-turns + 1), ...}.")]
+pub struct EvalDialogueArgs {
+    /// Data directory or interactions file; a knowledge graph beside it (`.kg`, `.link`) is used
+    /// by the engine and by the simulated users.
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub import: ImportArgs,
+    /// user-ratio:0.8 | leave-last-out[:N] | temporal:0.8 (targets come from the test part).
+    #[arg(long, default_value = "user-ratio:0.8")]
+    pub split: String,
+    /// Simulated users (each played as a known and as a cold user with the same target).
+    #[arg(long, default_value_t = 200)]
+    pub users: usize,
+    /// User turns before a simulated user gives up.
+    #[arg(long, default_value_t = 5)]
+    pub max_turns: u32,
+    /// Items the engine shows per recommending turn (`chatrec chat` shows 3).
+    #[arg(long, default_value_t = 3, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=20))]
+    pub items_per_turn: usize,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub embedding: crate::embedding::EmbedderArgs,
+    /// Write the report as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Directory for eval-dialogue.txt (the table), eval-dialogue.svg (the chart) and
+    /// eval-dialogue.json.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write every conversation to this file: readable text, or JSON lines when the name ends
+    /// in .jsonl or .json.
+    #[arg(long)]
+    pub transcripts: Option<PathBuf>,
+    /// Switch off behaviours of the simulated user, comma-separated, to measure what each
+    /// brings: seen ("I've seen X"), reasons (why a list is wrong), relations ("by the same
+    /// director as X"), liked (a known user names liked films), corrections (of a category or
+    /// period it never asked for), rare-first (name rarer categories first).
+    #[arg(long, value_delimiter = ',', value_name = "BEHAVIOUR")]
+    pub without: Vec<chatrec_dialogue::simulate::Behaviour>,
+    /// Print every conversation to stderr.
+    #[arg(long)]
+    pub verbose: bool,
 }

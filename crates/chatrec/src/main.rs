@@ -3,6 +3,7 @@
 mod cli;
 mod cmd;
 mod data;
+mod dialogue;
 mod embedding;
 mod output;
 mod progress;

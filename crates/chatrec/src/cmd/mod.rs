@@ -2,13 +2,16 @@
 
 mod batch;
 pub(crate) mod bench;
+mod bench_dialogue;
 mod bench_vectors;
+mod chat;
 mod content;
 mod data;
 mod embed;
 mod eval;
-mod knowledge;
-mod model;
+mod eval_dialogue;
+pub(crate) mod knowledge;
+pub(crate) mod model;
 mod search;
 mod train;
 
@@ -27,6 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Similar(args) => knowledge::similar(&args, quiet),
         Command::Find(args) => knowledge::find(&args),
         Command::Search(args) => search::search(&args, quiet),
+        Command::Chat(args) => chat::chat(&args, quiet),
         Command::EvalSearch(args) => search::eval_search(&args, quiet),
         Command::Models(args) => match args.command {
             None => train::list_models(),
@@ -41,8 +45,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench(BenchCommand::Scale(args)) => bench::scale(&args, quiet),
         Command::Bench(BenchCommand::Embed(args)) => embed::bench(&args, quiet),
         Command::Bench(BenchCommand::Vectors(args)) => bench_vectors::vectors(&args, quiet),
+        Command::Bench(BenchCommand::Dialogue(args)) => bench_dialogue::dialogue(&args, quiet),
         Command::EvalColdstart(args) => content::eval_coldstart(&args, quiet),
         Command::AddItem(args) => content::add_item(&args, quiet),
         Command::EvalHybrid(args) => content::eval_hybrid(&args, quiet),
+        Command::EvalDialogue(args) => eval_dialogue::eval_dialogue(&args, quiet),
     }
 }

@@ -1,0 +1,190 @@
+//! One conversation: each user turn walks forward through understand -> state ->
+//! candidates -> rerank -> explain -> respond, and comes back as a structured reply.
+
+use std::sync::Arc;
+
+use crate::acts::ParseContext;
+use crate::apply::apply_acts;
+use crate::candidates;
+use crate::engine::Engine;
+use crate::explain;
+use crate::policy;
+use crate::reply::{ShownItem, TurnReply};
+use crate::respond::{compose, ReplyInput};
+use crate::state::{SessionState, TurnRecord};
+
+/// Earlier free-text requests still matched besides the latest: "set in space", then
+/// "funny" looks for funny films set in space.
+const QUERIES_COMBINED: usize = 2;
+
+/// A conversation with one user over a shared [`Engine`]. Cheap to create; not shared
+/// between threads (each conversation owns its state).
+pub struct Session {
+    engine: Arc<Engine>,
+    state: SessionState,
+    turns: u32,
+}
+
+impl Session {
+    pub(crate) fn new(engine: Arc<Engine>, user: Option<u32>) -> Self {
+        Self {
+            engine,
+            state: SessionState::new(user),
+            turns: 0,
+        }
+    }
+
+    /// What the session remembers: profile, constraints, shown and rejected items.
+    pub fn state(&self) -> &SessionState {
+        &self.state
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Answers one user turn. Never fails: input that cannot be understood gets a reply
+    /// that says what can be asked.
+    pub fn turn(&mut self, text: &str) -> TurnReply {
+        self.turns += 1;
+        let engine = self.engine.clone();
+
+        // understand
+        let context = self.parse_context();
+        let acts = engine.understander.parse(text, &context);
+
+        // state
+        let effects = apply_acts(&engine, &mut self.state, &acts);
+        let plan = policy::decide(&effects, &self.state);
+
+        // candidates -> rerank -> explain
+        let items = if plan.recommend && plan.ask.is_none() {
+            self.recommend()
+        } else {
+            Vec::new()
+        };
+        let explained = self.explained(&plan.explain, &plan.describe);
+
+        // respond
+        let (reply, question) = compose(&ReplyInput {
+            engine: &engine,
+            state: &self.state,
+            effects: &effects,
+            plan: &plan,
+            items: &items,
+            explained: &explained,
+            turn: self.turns,
+        });
+        if !items.is_empty() {
+            self.state.mark_shown(&items);
+        }
+        self.state.history.push(TurnRecord {
+            user: text.to_owned(),
+            reply: reply.clone(),
+            shown: items.iter().map(|s| s.item).collect(),
+        });
+        TurnReply {
+            turn: self.turns,
+            user: text.to_owned(),
+            reply,
+            acts,
+            items,
+            question,
+        }
+    }
+
+    /// What references in the next turn point at: the options of a pending question,
+    /// else the last list.
+    fn parse_context(&self) -> ParseContext {
+        let shown = match &self.state.pending {
+            Some(pending) => pending.options.clone(),
+            None => self.state.last_shown.clone(),
+        };
+        ParseContext {
+            shown,
+            focus: self.state.focus,
+        }
+    }
+
+    fn query_text(&self) -> Option<String> {
+        let queries: Vec<&str> = self
+            .state
+            .queries
+            .iter()
+            .take(QUERIES_COMBINED)
+            .map(String::as_str)
+            .collect();
+        (!queries.is_empty()).then(|| queries.join(" "))
+    }
+
+    /// A fresh list: candidates scored for this session, diversified, each with evidence.
+    fn recommend(&self) -> Vec<ShownItem> {
+        let engine = &self.engine;
+        let options = engine.options();
+        let query_text = self.query_text();
+        let query_scores = query_text.as_deref().map(|q| engine.query_scores(q));
+        let ranked = candidates::rank(
+            engine,
+            &self.state,
+            query_scores.as_deref(),
+            options.candidate_pool,
+        );
+        let picked =
+            candidates::diversify(engine, &ranked, options.items_per_turn, options.mmr_lambda);
+        let query = query_text.as_deref().zip(query_scores.as_deref());
+        self.with_evidence(picked.iter().map(|c| (c.item, c.score)), query)
+    }
+
+    /// Evidence for the items a turn explains or describes: as shown when they were shown,
+    /// computed now for items named that were never shown.
+    fn explained(&self, explain: &[u32], describe: &[u32]) -> Vec<ShownItem> {
+        let mut out: Vec<ShownItem> = Vec::new();
+        let mut fresh: Vec<u32> = Vec::new();
+        for &item in explain.iter().chain(describe) {
+            if out.iter().any(|s| s.item == item) || fresh.contains(&item) {
+                continue;
+            }
+            match self.state.explained.get(&item) {
+                Some(shown) => out.push(shown.clone()),
+                None => fresh.push(item),
+            }
+        }
+        let query_text = self.query_text();
+        let query_scores = query_text
+            .as_deref()
+            .filter(|_| !fresh.is_empty())
+            .map(|q| self.engine.query_scores(q));
+        let query = query_text.as_deref().zip(query_scores.as_deref());
+        out.extend(self.with_evidence(fresh.into_iter().map(|i| (i, f32::NAN)), query));
+        out
+    }
+
+    fn with_evidence(
+        &self,
+        items: impl Iterator<Item = (u32, f32)>,
+        query: Option<(&str, &[f32])>,
+    ) -> Vec<ShownItem> {
+        let engine = &self.engine;
+        let profile = explain::profile_items(engine, &self.state);
+        let neighbours = explain::neighbour_users(engine, &self.state, &profile);
+        items
+            .map(|(item, score)| {
+                let it = engine.catalog.item(item);
+                ShownItem {
+                    item,
+                    item_id: it.id.clone(),
+                    title: it.display_title(),
+                    score,
+                    evidence: explain::evidence_for(
+                        engine,
+                        &self.state,
+                        item,
+                        &profile,
+                        &neighbours,
+                        query,
+                    ),
+                }
+            })
+            .collect()
+    }
+}

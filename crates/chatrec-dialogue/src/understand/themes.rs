@@ -1,0 +1,170 @@
+//! Mood and theme words: what a film feels like or is about, beyond its categories.
+//! Some lean towards categories without demanding them (violence suggests Action, War,
+//! Horror and Crime; "feel-good" suggests Comedy), most are only described and go to
+//! the free-text `Query` that is matched against item texts.
+
+use super::parser::Turn;
+
+/// What a theme word does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ThemeEffect {
+    /// Goes into the query text.
+    Describe,
+    /// Soft constraints on these categories (excluded when negated).
+    Lean(&'static [&'static str]),
+    /// Both.
+    DescribeLean(&'static [&'static str]),
+}
+
+const VIOLENT: &[&str] = &["Action", "War", "Horror", "Crime"];
+const LIGHT: &[&str] = &["Comedy"];
+const SPACE: &[&str] = &["Sci-Fi"];
+
+/// Phrases in token form (hyphens read as spaces: "feel good", "mind bending").
+const THEMES: &[(&str, ThemeEffect)] = &[
+    ("violent", ThemeEffect::Lean(VIOLENT)),
+    ("violence", ThemeEffect::Lean(VIOLENT)),
+    ("gory", ThemeEffect::Lean(VIOLENT)),
+    ("gore", ThemeEffect::Lean(VIOLENT)),
+    ("bloody", ThemeEffect::Lean(VIOLENT)),
+    ("blood", ThemeEffect::Lean(VIOLENT)),
+    ("brutal", ThemeEffect::Lean(VIOLENT)),
+    ("graphic violence", ThemeEffect::Lean(VIOLENT)),
+    ("light", ThemeEffect::Lean(LIGHT)),
+    ("lighter", ThemeEffect::Lean(LIGHT)),
+    ("lighthearted", ThemeEffect::Lean(LIGHT)),
+    ("light hearted", ThemeEffect::Lean(LIGHT)),
+    ("feel good", ThemeEffect::Lean(LIGHT)),
+    ("feelgood", ThemeEffect::Lean(LIGHT)),
+    ("cheerful", ThemeEffect::Lean(LIGHT)),
+    ("uplifting", ThemeEffect::Lean(LIGHT)),
+    ("upbeat", ThemeEffect::Lean(LIGHT)),
+    ("happy", ThemeEffect::Lean(LIGHT)),
+    ("fun", ThemeEffect::Lean(LIGHT)),
+    ("easygoing", ThemeEffect::Lean(LIGHT)),
+    ("easy going", ThemeEffect::Lean(LIGHT)),
+    ("silly", ThemeEffect::Lean(LIGHT)),
+    ("goofy", ThemeEffect::Lean(LIGHT)),
+    ("set in space", ThemeEffect::DescribeLean(SPACE)),
+    ("outer space", ThemeEffect::DescribeLean(SPACE)),
+    ("space", ThemeEffect::DescribeLean(SPACE)),
+    ("aliens", ThemeEffect::DescribeLean(SPACE)),
+    ("robots", ThemeEffect::DescribeLean(SPACE)),
+    ("time travel", ThemeEffect::DescribeLean(SPACE)),
+    ("dark", ThemeEffect::Describe),
+    ("darker", ThemeEffect::Describe),
+    ("gritty", ThemeEffect::Describe),
+    ("grittier", ThemeEffect::Describe),
+    ("bleak", ThemeEffect::Describe),
+    ("mind bending", ThemeEffect::Describe),
+    ("mindbending", ThemeEffect::Describe),
+    ("mind blowing", ThemeEffect::Describe),
+    ("twisty", ThemeEffect::Describe),
+    ("plot twist", ThemeEffect::Describe),
+    ("plot twists", ThemeEffect::Describe),
+    ("twist ending", ThemeEffect::Describe),
+    ("cerebral", ThemeEffect::Describe),
+    ("clever", ThemeEffect::Describe),
+    ("smart", ThemeEffect::Describe),
+    ("intelligent", ThemeEffect::Describe),
+    ("thought provoking", ThemeEffect::Describe),
+    ("philosophical", ThemeEffect::Describe),
+    ("sad", ThemeEffect::Describe),
+    ("emotional", ThemeEffect::Describe),
+    ("moving", ThemeEffect::Describe),
+    ("touching", ThemeEffect::Describe),
+    ("tearjerker", ThemeEffect::Describe),
+    ("heartwarming", ThemeEffect::Describe),
+    ("heartbreaking", ThemeEffect::Describe),
+    ("depressing", ThemeEffect::Describe),
+    ("epic", ThemeEffect::Describe),
+    ("slow burn", ThemeEffect::Describe),
+    ("atmospheric", ThemeEffect::Describe),
+    ("quirky", ThemeEffect::Describe),
+    ("weird", ThemeEffect::Describe),
+    ("surreal", ThemeEffect::Describe),
+    ("offbeat", ThemeEffect::Describe),
+    ("stylish", ThemeEffect::Describe),
+    ("cult", ThemeEffect::Describe),
+    ("indie", ThemeEffect::Describe),
+    ("arthouse", ThemeEffect::Describe),
+    ("satire", ThemeEffect::Describe),
+    ("satirical", ThemeEffect::Describe),
+    ("dystopian", ThemeEffect::Describe),
+    ("dystopia", ThemeEffect::Describe),
+    ("post apocalyptic", ThemeEffect::Describe),
+    ("apocalyptic", ThemeEffect::Describe),
+    ("cyberpunk", ThemeEffect::Describe),
+    ("dinosaurs", ThemeEffect::Describe),
+    ("dinosaur", ThemeEffect::Describe),
+    ("zombies", ThemeEffect::Describe),
+    ("vampires", ThemeEffect::Describe),
+    ("monsters", ThemeEffect::Describe),
+    ("ghosts", ThemeEffect::Describe),
+    ("haunted", ThemeEffect::Describe),
+    ("supernatural", ThemeEffect::Describe),
+    ("witches", ThemeEffect::Describe),
+    ("dragons", ThemeEffect::Describe),
+    ("fairy tale", ThemeEffect::Describe),
+    ("superhero", ThemeEffect::Describe),
+    ("superheroes", ThemeEffect::Describe),
+    ("martial arts", ThemeEffect::Describe),
+    ("kung fu", ThemeEffect::Describe),
+    ("samurai", ThemeEffect::Describe),
+    ("pirates", ThemeEffect::Describe),
+    ("spies", ThemeEffect::Describe),
+    ("spy", ThemeEffect::Describe),
+    ("espionage", ThemeEffect::Describe),
+    ("courtroom", ThemeEffect::Describe),
+    ("prison", ThemeEffect::Describe),
+    ("politics", ThemeEffect::Describe),
+    ("political", ThemeEffect::Describe),
+    ("sports", ThemeEffect::Describe),
+    ("boxing", ThemeEffect::Describe),
+    ("high school", ThemeEffect::Describe),
+    ("coming of age", ThemeEffect::Describe),
+    ("road trip", ThemeEffect::Describe),
+    ("true story", ThemeEffect::Describe),
+    ("based on a true story", ThemeEffect::Describe),
+    ("biopic", ThemeEffect::Describe),
+    ("historical", ThemeEffect::Describe),
+    ("period piece", ThemeEffect::Describe),
+    ("medieval", ThemeEffect::Describe),
+    ("world war", ThemeEffect::Describe),
+    ("christmas", ThemeEffect::Describe),
+    ("revenge", ThemeEffect::Describe),
+    ("friendship", ThemeEffect::Describe),
+    ("serial killer", ThemeEffect::Describe),
+    ("psychological", ThemeEffect::Describe),
+    ("conspiracy", ThemeEffect::Describe),
+    ("survival", ThemeEffect::Describe),
+    ("disaster", ThemeEffect::Describe),
+    ("heist movie", ThemeEffect::Describe),
+    ("hackers", ThemeEffect::Describe),
+    ("artificial intelligence", ThemeEffect::Describe),
+    ("virtual reality", ThemeEffect::Describe),
+    ("animals", ThemeEffect::Describe),
+    ("dogs", ThemeEffect::Describe),
+    ("ocean", ThemeEffect::Describe),
+    ("underwater", ThemeEffect::Describe),
+    ("intense", ThemeEffect::Describe),
+    ("tense", ThemeEffect::Describe),
+    ("action packed", ThemeEffect::Describe),
+    ("fast paced", ThemeEffect::Describe),
+    ("witty", ThemeEffect::Describe),
+    ("visually stunning", ThemeEffect::Describe),
+    ("beautiful", ThemeEffect::Describe),
+    ("slasher", ThemeEffect::Describe),
+];
+
+impl Turn<'_> {
+    /// The longest theme phrase at `i`: its end, the phrase and its effect.
+    pub fn theme_at(&self, i: usize) -> Option<(usize, &'static str, ThemeEffect)> {
+        THEMES
+            .iter()
+            .filter_map(|&(phrase, effect)| {
+                self.phrase_end(i, phrase).map(|end| (end, phrase, effect))
+            })
+            .max_by_key(|&(end, _, _)| end)
+    }
+}
