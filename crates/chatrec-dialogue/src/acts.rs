@@ -18,6 +18,42 @@ pub struct ItemMention {
     pub mention: String,
 }
 
+/// A knowledge-graph relation to an anchor that the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    SameDirector,
+    SameWriter,
+    SharedCast,
+    SameProducer,
+    /// The wanted film is a sequel of the anchor.
+    SequelOf,
+    /// The wanted film is a prequel of the anchor.
+    PrequelOf,
+}
+
+impl Relation {
+    /// The relation a phrase such as "the same director as" or "the sequel to" names.
+    pub fn from_phrase(phrase: &str) -> Option<Self> {
+        let has = |w: &str| phrase.contains(w);
+        if has("prequel") || has("before") {
+            Some(Relation::PrequelOf)
+        } else if has("sequel") || has("follow") || has("after") {
+            Some(Relation::SequelOf)
+        } else if has("direct") {
+            Some(Relation::SameDirector)
+        } else if has("writ") || has("wrote") {
+            Some(Relation::SameWriter)
+        } else if has("actor") || has("actress") || has("cast") || has("star") {
+            Some(Relation::SharedCast)
+        } else if has("producer") {
+            Some(Relation::SameProducer)
+        } else {
+            None
+        }
+    }
+}
+
 /// Whether a constraint asks for something or rules it out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -75,8 +111,13 @@ pub enum ActKind {
     },
     /// Free text to match against item texts ("mind-bending", "set in space").
     Query { text: String },
-    /// "like X", "similar to X": X is an anchor, not necessarily seen or liked.
-    LikeItem { item: ItemMention },
+    /// "like X", "similar to X": X is an anchor, not necessarily seen or liked. `via`
+    /// names the relation asked for ("by the same director as X", "the sequel to X").
+    LikeItem {
+        item: ItemMention,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        via: Option<Relation>,
+    },
     /// "not X", "not that one": never show X again; no opinion implied.
     Reject { items: Vec<ItemMention> },
     /// Opinion about items: "I loved X" (+1), "X was 4/5" (+0.5), "meh" (-0.3),
@@ -105,19 +146,59 @@ pub enum ActKind {
     Profile,
     /// A wish the catalog has no data for ("nothing too long": no running times).
     Unsupported { what: String },
-    /// A title that matches several items equally well; the session asks which.
+    /// A title that matches several items equally well; the session asks which, then
+    /// applies `role` to the answer.
     AmbiguousTitle {
         mention: String,
         options: Vec<ItemMention>,
+        role: TitleRole,
     },
     /// A title-like phrase that matches nothing in the catalog.
     UnknownTitle { mention: String },
     /// A reference ("the second one") with nothing it can point at.
-    UnresolvedReference { mention: String },
+    UnresolvedReference { mention: String, role: TitleRole },
     /// "hi", "hello", "thanks".
     Greeting,
     /// Nothing understood.
     Unknown { text: String },
+}
+
+/// What the user meant to do with a title that turned out ambiguous ("I hated star trek":
+/// an opinion about whichever Star Trek they meant).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TitleRole {
+    /// "like X": recommend from it.
+    Anchor,
+    /// "I loved X" (+1) ... "I hated X" (-1).
+    Opinion { sentiment: f32 },
+    /// "not X".
+    Reject,
+    /// "seen X".
+    Seen,
+    /// "why X?".
+    Explain,
+    /// "tell me more about X".
+    Describe,
+    /// X named alone.
+    Choose,
+}
+
+impl TitleRole {
+    /// The role of a title in the act the parser would have built had the title been clear.
+    pub fn of(kind: &ActKind) -> Self {
+        match kind {
+            ActKind::Feedback { sentiment, .. } => TitleRole::Opinion {
+                sentiment: *sentiment,
+            },
+            ActKind::Reject { .. } => TitleRole::Reject,
+            ActKind::Seen { .. } => TitleRole::Seen,
+            ActKind::Why { .. } => TitleRole::Explain,
+            ActKind::TellMore { .. } => TitleRole::Describe,
+            ActKind::Select { .. } => TitleRole::Choose,
+            _ => TitleRole::Anchor,
+        }
+    }
 }
 
 /// An act with how sure the parser is of it, in 0..=1.

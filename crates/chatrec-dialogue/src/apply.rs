@@ -1,7 +1,7 @@
 //! Applies one turn's acts to the session state and collects what the turn asks of the
 //! reply. This is the only place acts change state, so a turn's effect is exactly its acts.
 
-use crate::acts::{Act, ActKind, Constraint, ItemMention, Polarity, Target};
+use crate::acts::{Act, ActKind, Constraint, ItemMention, Polarity, Target, TitleRole};
 use crate::engine::Engine;
 use crate::state::{ChoiceUse, HeldConstraint, PendingChoice, SessionState};
 
@@ -47,6 +47,15 @@ pub struct TurnEffects {
 pub fn apply_acts(engine: &Engine, state: &mut SessionState, acts: &[Act]) -> TurnEffects {
     let mut effects = TurnEffects::default();
     let pending = state.pending.take();
+    // A new "like X" is the new subject of the request: earlier anchors would blend two
+    // requests into one list. Opinions stay; they describe the user, not the request.
+    if acts
+        .iter()
+        .any(|a| matches!(a.kind, ActKind::LikeItem { .. }))
+    {
+        state.anchors.clear();
+        state.wanted_relations.clear();
+    }
     let mut understood_something = false;
     for act in acts {
         if !matches!(act.kind, ActKind::Unknown { .. }) {
@@ -92,8 +101,11 @@ fn apply_one(
             state.queries.insert(0, text.clone());
             effects.recommend = true;
         }
-        ActKind::LikeItem { item } => {
+        ActKind::LikeItem { item, via } => {
             state.add_anchor(item.item);
+            if let Some(relation) = via {
+                state.want_relation(item.item, *relation);
+            }
             state.focus = Some(item.item);
             effects.recommend = true;
         }
@@ -158,11 +170,16 @@ fn apply_one(
         }
         ActKind::Profile => effects.profile = true,
         ActKind::Unsupported { what } => effects.unsupported.push(what.clone()),
-        ActKind::AmbiguousTitle { mention, options } => {
+        ActKind::AmbiguousTitle {
+            mention,
+            options,
+            role,
+        } => {
             let options: Vec<u32> = items_of(options);
+            let on_choice = choice_use(*role);
             state.pending = Some(PendingChoice {
                 options: options.clone(),
-                on_choice: ChoiceUse::Anchor,
+                on_choice,
             });
             effects.question = Some(Question::WhichTitle {
                 mention: mention.clone(),
@@ -170,13 +187,31 @@ fn apply_one(
             });
         }
         ActKind::UnknownTitle { mention } => effects.unknown_titles.push(mention.clone()),
-        ActKind::UnresolvedReference { mention } => {
+        ActKind::UnresolvedReference { mention, role } => {
+            // The answer ("the second one") completes what the user started.
+            if !state.last_shown.is_empty() {
+                state.pending = Some(PendingChoice {
+                    options: state.last_shown.clone(),
+                    on_choice: choice_use(*role),
+                });
+            }
             effects.question = Some(Question::WhichShown {
                 mention: mention.clone(),
             });
         }
         ActKind::Greeting => effects.greeted = true,
         ActKind::Unknown { .. } => {}
+    }
+}
+
+fn choice_use(role: TitleRole) -> ChoiceUse {
+    match role {
+        TitleRole::Anchor | TitleRole::Choose => ChoiceUse::Anchor,
+        TitleRole::Opinion { sentiment } => ChoiceUse::Opinion(sentiment),
+        TitleRole::Reject => ChoiceUse::Reject,
+        TitleRole::Seen => ChoiceUse::Seen,
+        TitleRole::Explain => ChoiceUse::Explain,
+        TitleRole::Describe => ChoiceUse::Describe,
     }
 }
 
@@ -217,9 +252,17 @@ fn select(
                     state.seen.insert(item);
                     effects.acknowledged_seen.push(item);
                 }
+                ChoiceUse::Explain => {
+                    state.focus = Some(item);
+                    effects.why.push(item);
+                }
+                ChoiceUse::Describe => {
+                    state.focus = Some(item);
+                    effects.tell_more.push(item);
+                }
             }
         }
-        effects.recommend = true;
+        effects.recommend |= !matches!(choice.on_choice, ChoiceUse::Explain | ChoiceUse::Describe);
         return;
     }
     let (shown, other): (Vec<u32>, Vec<u32>) =

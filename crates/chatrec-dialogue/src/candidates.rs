@@ -4,7 +4,9 @@
 
 use serde::Serialize;
 
-use crate::acts::{Constraint, Polarity, Strictness};
+use chatrec_knowledge::graph::EvidenceKind;
+
+use crate::acts::{Constraint, Polarity, Relation, Strictness};
 use crate::engine::Engine;
 use crate::state::{HeldConstraint, SessionState};
 
@@ -20,7 +22,10 @@ const W_POPULARITY_ALONE: f32 = 0.6;
 const W_DISLIKE: f32 = 0.6;
 const W_STEER_AWAY: f32 = 0.3;
 /// Bonus (in standard deviations) for each soft wish an item meets.
-const SOFT_BONUS: f32 = 0.5;
+const SOFT_BONUS: f32 = 1.0;
+/// Bonus for each relation asked for ("the same director as X") an item has: an explicit
+/// wish, so it outweighs the usual spread of the other signals.
+const RELATION_BONUS: f32 = 2.0;
 
 /// The signals behind one candidate's score, kept for explanations and debugging.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -167,9 +172,29 @@ pub fn rank(
         .filter(|c| c.strictness == Strictness::Soft)
         .collect();
 
+    let related: Vec<u32> = match (&engine.graph, state.wanted_relations.is_empty()) {
+        (Some(graph), false) => eligible
+            .iter()
+            .map(|&i| {
+                state
+                    .wanted_relations
+                    .iter()
+                    .filter(|&&(anchor, relation)| {
+                        graph
+                            .evidence(anchor, i)
+                            .iter()
+                            .any(|e| relation_matches(relation, &e.kind))
+                    })
+                    .count() as u32
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+
     let mut parts: Vec<ScoreParts> = eligible
         .iter()
-        .map(|&i| ScoreParts {
+        .enumerate()
+        .map(|(k, &i)| ScoreParts {
             collaborative: collaborative.as_ref().map_or(0.0, |c| c[i as usize]),
             graph: graph.map_or(0.0, |g| {
                 positives.iter().map(|&(p, w)| w * g.similarity(p, i)).sum()
@@ -186,16 +211,17 @@ pub fn rank(
             query: query.map_or(0.0, |q| q[i as usize]),
             popularity: (1.0 + engine.popularity[i as usize].0 as f32).ln(),
             dislike: dislike.as_ref().map_or(0.0, |d| d[i as usize]),
-            soft: soft
-                .iter()
-                .map(|c| {
-                    if satisfies(engine, i, c) {
-                        SOFT_BONUS
-                    } else {
-                        0.0
-                    }
-                })
-                .sum(),
+            soft: RELATION_BONUS * related.get(k).copied().unwrap_or(0) as f32
+                + soft
+                    .iter()
+                    .map(|c| {
+                        if satisfies(engine, i, c) {
+                            SOFT_BONUS
+                        } else {
+                            0.0
+                        }
+                    })
+                    .sum::<f32>(),
         })
         .collect();
     standardise(&mut parts, |p| &mut p.collaborative);
@@ -235,6 +261,19 @@ pub fn rank(
     candidates.truncate(n);
     candidates.sort_by(by_score);
     candidates
+}
+
+/// Whether graph evidence between an anchor and an item is the relation asked for.
+fn relation_matches(relation: Relation, kind: &EvidenceKind) -> bool {
+    matches!(
+        (relation, kind),
+        (Relation::SameDirector, EvidenceKind::SameDirector)
+            | (Relation::SameWriter, EvidenceKind::SameWriter)
+            | (Relation::SharedCast, EvidenceKind::SharedCast { .. })
+            | (Relation::SameProducer, EvidenceKind::SameProducer)
+            | (Relation::SequelOf, EvidenceKind::SequelOf)
+            | (Relation::PrequelOf, EvidenceKind::PrequelOf)
+    )
 }
 
 /// z-scores one signal over the candidates in place; a constant signal becomes 0.

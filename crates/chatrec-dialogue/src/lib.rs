@@ -19,7 +19,10 @@ pub mod simulate;
 pub mod state;
 pub mod understand;
 
-pub use acts::{Act, ActKind, Constraint, ItemMention, ParseContext, Polarity, Strictness, Target};
+pub use acts::{
+    Act, ActKind, Constraint, ItemMention, ParseContext, Polarity, Relation, Strictness, Target,
+    TitleRole,
+};
 pub use engine::{DialogueError, Engine, EngineOptions};
 pub use reply::{Evidence, ProfileItem, ShownItem, TurnReply};
 pub use session::Session;

@@ -100,6 +100,7 @@ fn acknowledge(input: &ReplyInput, parts: &mut Vec<String>) {
         .acknowledged_rejects
         .iter()
         .filter(|i| !effects.acknowledged_feedback.iter().any(|(f, _)| f == *i))
+        .filter(|i| !effects.acknowledged_seen.contains(i))
         .map(|&i| title(engine, i))
         .collect();
     if !rejected.is_empty() {
@@ -308,7 +309,13 @@ fn profile_text(engine: &Engine, state: &SessionState) -> String {
     if let Some(query) = state.queries.first() {
         lines.push(format!("you described \"{query}\""));
     }
-    let rejected = titles(&mut state.rejected.iter().copied());
+    let rejected = titles(
+        &mut state
+            .rejected
+            .iter()
+            .copied()
+            .filter(|i| !state.seen.contains(i) && !state.opinions.contains_key(i)),
+    );
     if !rejected.is_empty() {
         lines.push(format!("you turned down {}", join_and(&rejected)));
     }
@@ -425,6 +432,7 @@ fn list_text(input: &ReplyInput) -> String {
         format!(" ({})", wants.join(", "))
     };
     let intro = match (input.turn as usize + usize::from(input.effects.more)) % 3 {
+        0 if n == 1 => format!("Here is one pick{focus}:"),
         0 => format!("Here are {n} picks{focus}:"),
         1 => format!("You might enjoy these{focus}:"),
         _ => format!("Try these{focus}:"),

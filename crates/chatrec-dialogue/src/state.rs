@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::acts::{Constraint, ItemMention, Polarity, Strictness};
+use crate::acts::{Constraint, ItemMention, Polarity, Relation, Strictness};
 use crate::reply::ShownItem;
 
 /// A constraint kept by the session, with where it came from.
@@ -31,6 +31,8 @@ pub enum ChoiceUse {
     Opinion(f32),
     Reject,
     Seen,
+    Explain,
+    Describe,
 }
 
 /// One past turn, for the transcript and "what have you learned about me?".
@@ -50,6 +52,8 @@ pub struct SessionState {
     pub opinions: BTreeMap<u32, f32>,
     /// "like X" anchors, in the order given.
     pub anchors: Vec<u32>,
+    /// Relations to anchors the user asked for ("the same director as X").
+    pub wanted_relations: Vec<(u32, Relation)>,
     pub constraints: Vec<HeldConstraint>,
     /// Free text of the request for semantic matching, latest first.
     pub queries: Vec<String>,
@@ -105,6 +109,14 @@ impl SessionState {
     pub fn reject(&mut self, item: u32) {
         self.rejected.insert(item);
         self.anchors.retain(|&a| a != item);
+        self.wanted_relations.retain(|&(a, _)| a != item);
+    }
+
+    /// Asks for films related to `anchor` through `relation`.
+    pub fn want_relation(&mut self, anchor: u32, relation: Relation) {
+        if !self.wanted_relations.contains(&(anchor, relation)) {
+            self.wanted_relations.push((anchor, relation));
+        }
     }
 
     /// Adds a constraint. A later statement about the same thing replaces an earlier one:

@@ -459,3 +459,22 @@ fn same_conversation_same_replies() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn a_named_relation_brings_films_that_have_it() {
+    let engine = engine();
+    let mut c = Conversation::new(&engine);
+    let r = c.say("something by the same director as Alien");
+    assert!(has_act(r, "like_item"), "{:?}", acts(r));
+    // Ridley Scott directed Alien and Blade Runner only.
+    assert_eq!(ids(r)[0], "7", "{}", r.reply);
+    assert!(r.reply.contains("same director as Alien"), "{}", r.reply);
+    let r = &c.say("a film with the cast of The Godfather").clone();
+    // Pacino is in The Godfather, Part II and Heat; De Niro links Part II and Heat.
+    let first_two: Vec<String> = ids(r).into_iter().take(2).collect();
+    assert!(
+        first_two.contains(&"22".to_owned()) && first_two.contains(&"24".to_owned()),
+        "{}",
+        r.reply
+    );
+}

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use chatrec_core::Dataset;
 use chatrec_dialogue::simulate::speech::{mentions_title, spoken_title, tokens};
 use chatrec_dialogue::simulate::{
-    converse, plan_cases, Case, DialogueReport, Group, SimOptions, SimWorld, SimulatedUser,
+    converse, plan_cases, Behaviour, Case, DialogueReport, Group, SimOptions, SimWorld,
+    SimulatedUser,
 };
 use chatrec_dialogue::{Engine, EngineOptions, ShownItem, TurnReply};
 use chatrec_models::eval::{split, SplitSpec};
@@ -117,7 +118,7 @@ fn sentences_never_contain_the_target_title() {
     for user in 0..catalog.n_users() as u32 {
         for target in 0..catalog.n_items() as u32 {
             let mut rng = ChaCha8Rng::seed_from_u64(u64::from(user * 1000 + target));
-            let Some(case) = Case::with_target(&world, user, target, &mut rng) else {
+            let Some(case) = Case::with_target(&world, user, target, &mut rng, true) else {
                 continue;
             };
             let title = &catalog.item(target).title;
@@ -143,7 +144,7 @@ proptest! {
     fn no_seed_makes_the_user_say_the_title(seed in any::<u64>(), user in 0u32..90, target in 0u32..40) {
         let world = world();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        if let Some(case) = Case::with_target(&world, user, target, &mut rng) {
+        if let Some(case) = Case::with_target(&world, user, target, &mut rng, true) {
             let title = world.engine().catalog().item(target).title.clone();
             for group in [Group::Known, Group::Cold] {
                 for sentence in scripted(&world, &case, group, seed, 10) {
@@ -159,8 +160,8 @@ proptest! {
 fn same_seed_same_cases_and_conversations() {
     let world = world();
     let options = SimOptions::new(5, 11);
-    let a = plan_cases(&world, 12, 11).expect("users to simulate");
-    let b = plan_cases(&world, 12, 11).expect("users to simulate");
+    let a = plan_cases(&world, 12, &SimOptions::new(5, 11)).expect("users to simulate");
+    let b = plan_cases(&world, 12, &SimOptions::new(5, 11)).expect("users to simulate");
     assert_eq!(a, b);
     assert_eq!(a.len(), 12);
     for case in &a {
@@ -171,7 +172,7 @@ fn same_seed_same_cases_and_conversations() {
         }
     }
     // Another seed picks other users or targets, and words things differently.
-    let c = plan_cases(&world, 12, 12).expect("users to simulate");
+    let c = plan_cases(&world, 12, &SimOptions::new(5, 12)).expect("users to simulate");
     assert_ne!(a, c);
     let first = |seed| -> Vec<String> {
         a.iter()
@@ -185,7 +186,20 @@ fn same_seed_same_cases_and_conversations() {
 fn cases_follow_the_data() {
     let world = world();
     let engine = world.engine();
-    for case in plan_cases(&world, 50, 5).expect("users") {
+    let mut random_liked = SimOptions::new(5, 5);
+    random_liked.without = vec![Behaviour::Related];
+    let most = plan_cases(&world, 50, &SimOptions::new(5, 5)).expect("users");
+    let random = plan_cases(&world, 50, &random_liked).expect("users");
+    // The same users and targets; only the liked films named differ.
+    assert_eq!(
+        most.iter().map(|c| (c.user, c.target)).collect::<Vec<_>>(),
+        random
+            .iter()
+            .map(|c| (c.user, c.target))
+            .collect::<Vec<_>>()
+    );
+    assert_ne!(most, random);
+    for case in most.into_iter().chain(random) {
         let user = case.user as usize;
         assert!(
             !engine
@@ -210,7 +224,7 @@ fn cases_follow_the_data() {
 fn cold_users_name_their_liked_films_early() {
     let world = world();
     let catalog = world.engine().catalog();
-    for case in plan_cases(&world, 30, 9).expect("users") {
+    for case in plan_cases(&world, 30, &SimOptions::new(5, 9)).expect("users") {
         let mut user = SimulatedUser::new(&world, &case, Group::Cold, 9, &[]);
         let empty = reply(Vec::new(), "Tell me more.", false);
         let first = user.speak(None);
@@ -229,7 +243,7 @@ fn wrong_lists_get_a_reason_and_questions_an_answer() {
     let catalog = world.engine().catalog();
     let mut decade_reasons = 0;
     let mut answers = 0;
-    for case in plan_cases(&world, 60, 21).expect("users") {
+    for case in plan_cases(&world, 60, &SimOptions::new(5, 21)).expect("users") {
         let Some(decade) = case.decade else { continue };
         let mut user = SimulatedUser::new(&world, &case, Group::Known, 21, &[]);
         user.speak(None);
@@ -280,7 +294,7 @@ fn wrong_lists_get_a_reason_and_questions_an_answer() {
 fn report_json_has_the_contract_shape() {
     let world = world();
     let options = SimOptions::new(5, 3);
-    let cases = plan_cases(&world, 6, 3).expect("users");
+    let cases = plan_cases(&world, 6, &SimOptions::new(5, 3)).expect("users");
     let mut conversations = Vec::new();
     for case in &cases {
         for group in [Group::Known, Group::Cold] {
@@ -304,4 +318,44 @@ fn report_json_has_the_contract_shape() {
         assert!(r["baseline_top5"].as_f64().is_some());
         assert!(r.get("avg_turns").is_some());
     }
+}
+
+#[test]
+fn misunderstandings_are_corrected_and_acknowledgements_are_not_questions() {
+    let world = world();
+    let catalog = world.engine().catalog();
+    let mut corrected = 0;
+    for case in plan_cases(&world, 40, &SimOptions::new(5, 4)).expect("users") {
+        let target = catalog.item(case.target);
+        let Some(spurious) = ["Western", "Documentary", "Horror", "Musical"]
+            .into_iter()
+            .find(|c| !target.categories.iter().any(|t| t == c))
+        else {
+            continue;
+        };
+        let mut user = SimulatedUser::new(&world, &case, Group::Cold, 4, &[]);
+        user.speak(None);
+        let text = format!("Try these ({spurious}):\n1. Some film (1990)");
+        let answer = user.speak(Some(&reply(Vec::new(), &text, false)));
+        assert!(
+            answer.to_lowercase().contains(&spurious.to_lowercase())
+                && (answer.contains("never asked") || answer.contains("didn't ask")),
+            "{answer:?}"
+        );
+        corrected += 1;
+        // Naming a liked film, then a question that only acknowledges it: no "I mean ...".
+        let named = user.speak(Some(&reply(Vec::new(), "What do you like?", true)));
+        if let Some(&liked) = case.related.first() {
+            let title = catalog.item(liked).display_title();
+            if named.contains(&spoken_title(&catalog.item(liked).title)) {
+                let text = format!(
+                    "Noted: you loved {title}. Nothing fits all of: Drama. Which of these should I drop?"
+                );
+                let answer = user.speak(Some(&reply(Vec::new(), &text, true)));
+                let year = catalog.item(liked).year.expect("test films have years");
+                assert!(!answer.contains(&format!("({year})")), "{answer:?}");
+            }
+        }
+    }
+    assert!(corrected > 10);
 }

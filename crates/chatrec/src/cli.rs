@@ -807,7 +807,9 @@ pub struct EvalDialogueArgs {
     /// Switch off behaviours of the simulated user, comma-separated, to measure what each
     /// brings: seen ("I've seen X"), reasons (why a list is wrong), relations ("by the same
     /// director as X"), liked (a known user names liked films), corrections (of a category or
-    /// period it never asked for), rare-first (name rarer categories first).
+    /// period it never asked for), rare-first (name rarer categories first), related (name the
+    /// liked films most related to the target, not random liked films; also changes the cold
+    /// baseline, which folds in the same films).
     #[arg(long, value_delimiter = ',', value_name = "BEHAVIOUR")]
     pub without: Vec<chatrec_dialogue::simulate::Behaviour>,
     /// Print every conversation to stderr.

@@ -50,9 +50,15 @@ impl SimOptions {
     }
 }
 
-/// Picks up to `users` users (seeded) that have a liked held-out film and a liked training
-/// film, with their cases, in a fixed order.
-pub fn plan_cases(world: &SimWorld, users: usize, seed: u64) -> Result<Vec<Case>, SimulateError> {
+/// Picks up to `users` users (seeded by `options.seed`) that have a liked held-out film and
+/// a liked training film, with their cases, in a fixed order.
+pub fn plan_cases(
+    world: &SimWorld,
+    users: usize,
+    options: &SimOptions,
+) -> Result<Vec<Case>, SimulateError> {
+    let seed = options.seed;
+    let most_related = !options.without.contains(&Behaviour::Related);
     if users == 0 {
         return Err(SimulateError::NoUsersAsked);
     }
@@ -64,7 +70,7 @@ pub fn plan_cases(world: &SimWorld, users: usize, seed: u64) -> Result<Vec<Case>
         if cases.len() == users {
             break;
         }
-        if let Some(case) = Case::plan(world, user, seed) {
+        if let Some(case) = Case::plan(world, user, seed, most_related) {
             cases.push(case);
         }
     }

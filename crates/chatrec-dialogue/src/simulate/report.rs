@@ -188,8 +188,10 @@ impl DialogueReport {
         const PLOT_WIDTH: f64 = 420.0;
         const PLOT_HEIGHT: f64 = 300.0;
         const BOTTOM: f64 = 50.0;
-        const LEGEND: f64 = 230.0;
+        const LEGEND: f64 = 300.0;
         const COLOURS: [&str; 2] = ["#4e79a7", "#f28e2b"];
+        // Different dashes, so that equal baselines stay visible on top of each other.
+        const DASHES: [&str; 2] = ["8 4", "3 3"];
         let max_turns = self.known.max_turns.max(self.cold.max_turns).max(1);
         let width = LEFT + PLOT_WIDTH + LEGEND;
         let height = TOP + PLOT_HEIGHT + BOTTOM;
@@ -267,8 +269,9 @@ impl DialogueReport {
             let y = y_of(r.baseline_top5);
             let _ = writeln!(
                 svg,
-                r#"<line x1="{LEFT}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{colour}" stroke-width="1.5" stroke-dasharray="6 4"/>"#,
-                LEFT + PLOT_WIDTH
+                r#"<line x1="{LEFT}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{colour}" stroke-width="1.5" stroke-dasharray="{}"/>"#,
+                LEFT + PLOT_WIDTH,
+                DASHES[g]
             );
             let points: Vec<String> = r
                 .success_at
@@ -312,14 +315,15 @@ impl DialogueReport {
             );
             let _ = writeln!(
                 svg,
-                r#"<line x1="{legend_x:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="1.5" stroke-dasharray="6 4"/>"#,
+                r#"<line x1="{legend_x:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="1.5" stroke-dasharray="{}"/>"#,
                 legend_y + 20.0,
                 legend_x + 24.0,
-                legend_y + 20.0
+                legend_y + 20.0,
+                DASHES[g]
             );
             let _ = writeln!(
                 svg,
-                r#"<text x="{:.1}" y="{:.1}">{} baseline, top-5 ({:.2})</text>"#,
+                r#"<text x="{:.1}" y="{:.1}">{} baseline, top-5 ({:.3})</text>"#,
                 legend_x + 30.0,
                 legend_y + 24.0,
                 xml_escape(name),

@@ -70,16 +70,19 @@ pub enum Behaviour {
     Corrections,
     /// Names rarer categories first (else in random order).
     RareFirst,
+    /// Names the liked films most related to the target (else liked films at random).
+    Related,
 }
 
 impl Behaviour {
-    pub const ALL: [Behaviour; 6] = [
+    pub const ALL: [Behaviour; 7] = [
         Behaviour::SeenIt,
         Behaviour::Reasons,
         Behaviour::Relations,
         Behaviour::LikedFilms,
         Behaviour::Corrections,
         Behaviour::RareFirst,
+        Behaviour::Related,
     ];
 
     /// The name used on the command line.
@@ -91,6 +94,7 @@ impl Behaviour {
             Behaviour::LikedFilms => "liked",
             Behaviour::Corrections => "corrections",
             Behaviour::RareFirst => "rare-first",
+            Behaviour::Related => "related",
         }
     }
 }
@@ -165,7 +169,7 @@ fn relation_of(kind: &EvidenceKind) -> Option<Relation> {
 impl Case {
     /// Plans the case of `user`, or `None` when it has no liked held-out film or no liked
     /// training film it could name without hinting at the target's title.
-    pub fn plan(world: &SimWorld, user: u32, seed: u64) -> Option<Case> {
+    pub fn plan(world: &SimWorld, user: u32, seed: u64, most_related: bool) -> Option<Case> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(PLAN_STREAM + user as u64);
         let liked_test: Vec<u32> = world
@@ -174,17 +178,19 @@ impl Case {
             .map(|(i, _)| i)
             .collect();
         let target = *liked_test.choose(&mut rng)?;
-        Self::with_target(world, user, target, &mut rng)
+        Self::with_target(world, user, target, &mut rng, most_related)
     }
 
     /// Plans the case of `user` wanting `target`, or `None` when the user has no liked
     /// training film it could name without hinting at the target's title. `rng` picks how
-    /// many liked films it reveals and the order of the categories.
+    /// many liked films it reveals and the order of the categories; `most_related` names
+    /// the liked films most related to the target (else liked films at random).
     pub fn with_target(
         world: &SimWorld,
         user: u32,
         target: u32,
         rng: &mut ChaCha8Rng,
+        most_related: bool,
     ) -> Option<Case> {
         let engine = &world.engine;
         let catalog = &engine.catalog;
@@ -225,11 +231,15 @@ impl Case {
                 (world.co_liking(i, target) + bonus, i)
             })
             .collect();
-        related.sort_by(|a, b| {
-            b.0.total_cmp(&a.0)
-                .then_with(|| popularity(b.1).cmp(&popularity(a.1)))
-                .then_with(|| a.1.cmp(&b.1))
-        });
+        if most_related {
+            related.sort_by(|a, b| {
+                b.0.total_cmp(&a.0)
+                    .then_with(|| popularity(b.1).cmp(&popularity(a.1)))
+                    .then_with(|| a.1.cmp(&b.1))
+            });
+        } else {
+            related.shuffle(rng);
+        }
         let related: Vec<u32> = related
             .into_iter()
             .take(MAX_REVEALED)
@@ -483,10 +493,18 @@ impl<'w> SimulatedUser<'w> {
 
     /// A correction of something the engine's reply says it holds but the user never asked
     /// for: a category the target lacks, or another decade. Read from the reply's first line
-    /// (its summary or question; the lines after it list titles). Each is corrected once.
+    /// (its summary or question; the lines after it list titles), without the titles it
+    /// names. Each is corrected once.
     fn correction(&mut self, reply: &str) -> Option<String> {
-        let first = reply.lines().next().unwrap_or("");
-        let said = speech::tokens(first);
+        // Titles in the reply ("Noted: you loved True Romance (1993)") are not what it
+        // holds: their words are left out.
+        let mut first = reply.lines().next().unwrap_or("").to_owned();
+        for title in &self.world.display_titles {
+            if first.contains(title.as_str()) {
+                first = first.replace(title.as_str(), " ");
+            }
+        }
+        let said = speech::tokens(&first);
         let catalog = &self.world.engine.catalog;
         let wanted = &catalog.item(self.case.target).categories;
         let spurious = self.world.category_counts.keys().find(|c| {

@@ -25,6 +25,8 @@ pub struct SimWorld {
     pub(crate) famous: Vec<bool>,
     /// Items per category over the catalog.
     pub(crate) category_counts: BTreeMap<String, usize>,
+    /// "Title (Year)" of every item, as replies write them.
+    pub(crate) display_titles: Vec<String>,
 }
 
 impl SimWorld {
@@ -69,11 +71,18 @@ impl SimWorld {
                 *category_counts.entry(c.clone()).or_insert(0) += 1;
             }
         }
+        let display_titles = engine
+            .catalog
+            .items()
+            .iter()
+            .map(|item| item.display_title())
+            .collect();
         Ok(Self {
             engine,
             test,
             famous,
             category_counts,
+            display_titles,
         })
     }
 

@@ -1,10 +1,9 @@
 //! Anchors: "like X", "similar to X", "in the style of X", "something similar" (to what
 //! was just named or shown), and films related to X through the knowledge graph ("by the
 //! same director as X", "the sequel to X", "with an actor from X"). Each anchor item
-//! becomes one `LikeItem`: the acts carry no relation, and the graph neighbours of an
-//! anchor are what the candidates draw on.
+//! becomes one `LikeItem`, with the relation asked for when one was named.
 
-use crate::acts::ActKind;
+use crate::acts::{ActKind, Relation};
 
 use super::parser::Turn;
 
@@ -131,7 +130,7 @@ impl Turn<'_> {
                 self.emit_object(i, object, |items, _| {
                     items
                         .into_iter()
-                        .map(|item| ActKind::LikeItem { item })
+                        .map(|item| ActKind::LikeItem { item, via: None })
                         .collect()
                 });
                 return Some(end);
@@ -163,7 +162,7 @@ impl Turn<'_> {
         self.emit_object(i, object, |items, _| {
             items
                 .into_iter()
-                .map(|item| ActKind::LikeItem { item })
+                .map(|item| ActKind::LikeItem { item, via: None })
                 .collect()
         });
         Some(object_end)
@@ -171,22 +170,35 @@ impl Turn<'_> {
 
     /// "by the same director as Fargo", "the film that Aliens is a sequel to".
     fn relation(&mut self, i: usize) -> Option<usize> {
-        let (object, end) = match self.longest_phrase(i, RELATION_TRIGGERS) {
-            Some((trigger_end, _)) => self.object_at(trigger_end, true)?,
+        let (object, end, via) = match self.longest_phrase(i, RELATION_TRIGGERS) {
+            Some((trigger_end, phrase)) => {
+                let via = Relation::from_phrase(phrase);
+                let (object, end) = self.object_at(trigger_end, true)?;
+                (object, end, via)
+            }
             None => {
                 if !matches!(self.word(i), "that" | "which") {
                     return None;
                 }
-                let (tail_start, tail_end) = (i + 2..self.len().min(i + 12))
+                let (tail_start, tail_end, tail) = (i + 2..self.len().min(i + 12))
                     .take_while(|&k| !self.clause_ends_at(k))
-                    .find_map(|k| self.longest_phrase(k, RELATION_TAILS).map(|(e, _)| (k, e)))?;
-                (self.object_in(i + 1, tail_start)?, tail_end)
+                    .find_map(|k| {
+                        self.longest_phrase(k, RELATION_TAILS)
+                            .map(|(e, phrase)| (k, e, phrase))
+                    })?;
+                // "the film that X is a sequel to" wants X's prequel, and the reverse.
+                let via = match Relation::from_phrase(tail) {
+                    Some(Relation::SequelOf) => Some(Relation::PrequelOf),
+                    Some(Relation::PrequelOf) => Some(Relation::SequelOf),
+                    other => other,
+                };
+                (self.object_in(i + 1, tail_start)?, tail_end, via)
             }
         };
         self.emit_object(i, object, |items, _| {
             items
                 .into_iter()
-                .map(|item| ActKind::LikeItem { item })
+                .map(|item| ActKind::LikeItem { item, via })
                 .collect()
         });
         Some(end)

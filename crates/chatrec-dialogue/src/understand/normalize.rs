@@ -137,6 +137,21 @@ fn normalized_punct(c: char) -> Option<char> {
     }
 }
 
+/// Words whose following full stop marks an abbreviation: single letters and titles.
+const ABBREVIATIONS: &[&str] = &["mr", "mrs", "ms", "dr", "st", "jr", "sr", "vs", "mt", "ft"];
+
+fn is_abbreviation(word: &str) -> bool {
+    let mut chars = word.chars();
+    let single_letter =
+        matches!((chars.next(), chars.next()), (Some(c), None) if c.is_alphabetic());
+    single_letter || ABBREVIATIONS.contains(&word)
+}
+
+/// Whether the last token ends right where `byte` starts (no space before the stop).
+fn touches_last_token(tokens: &[Token], byte: usize) -> bool {
+    tokens.last().is_some_and(|t| t.end == byte)
+}
+
 /// The tokens of `text` (see the module doc).
 pub(crate) fn tokenize(text: &str) -> Vec<Token> {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
@@ -202,6 +217,17 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
                 after_hyphen: false,
             });
             k = end;
+            continue;
+        }
+        // The full stop of an initial or abbreviation ("G.I. Jane", "E.T.", "Dr. Strangelove")
+        // belongs to the title, not the sentence.
+        if c == '.'
+            && tokens
+                .last()
+                .is_some_and(|t: &Token| is_abbreviation(&t.text))
+            && touches_last_token(&tokens, byte)
+        {
+            k += 1;
             continue;
         }
         if let Some(p) = normalized_punct(c) {

@@ -3,7 +3,7 @@
 //! into acts. When the object cannot be resolved, the act becomes what went wrong
 //! (`AmbiguousTitle`, `UnknownTitle`, `UnresolvedReference`) so the session can ask back.
 
-use crate::acts::{ActKind, ItemMention};
+use crate::acts::{ActKind, ItemMention, TitleRole};
 
 use super::lexicon::INTENSIFIERS;
 use super::parser::{Turn, UNRESOLVED_CONFIDENCE};
@@ -165,9 +165,18 @@ impl Turn<'_> {
                 options,
                 confidence,
             } => {
+                // The act the user meant, built on the options, tells what to do with
+                // the answer once they pick one.
+                let role = make(options.clone(), false)
+                    .first()
+                    .map_or(TitleRole::Anchor, TitleRole::of);
                 self.emit(
                     position,
-                    ActKind::AmbiguousTitle { mention, options },
+                    ActKind::AmbiguousTitle {
+                        mention,
+                        options,
+                        role,
+                    },
                     confidence,
                 );
             }
@@ -179,9 +188,12 @@ impl Turn<'_> {
                 );
             }
             Object::Unresolved { mention } => {
+                let role = make(Vec::new(), false)
+                    .first()
+                    .map_or(TitleRole::Choose, TitleRole::of);
                 self.emit(
                     position,
-                    ActKind::UnresolvedReference { mention },
+                    ActKind::UnresolvedReference { mention, role },
                     UNRESOLVED_CONFIDENCE,
                 );
             }

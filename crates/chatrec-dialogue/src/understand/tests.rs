@@ -82,6 +82,8 @@ const CATALOG: &[(&str, i32, &[&str])] = &[
     ("Apollo 13", 1995, &["Action", "Drama", "Thriller"]),
     ("Groundhog Day", 1993, &["Comedy", "Romance"]),
     ("Fantasia", 1940, &["Animation", "Children's", "Musical"]),
+    ("G.I. Jane", 1997, &["Action", "Drama", "War"]),
+    ("Dr. Strangelove", 1963, &["Sci-Fi", "War"]),
 ];
 
 fn catalog() -> Catalog {
@@ -175,7 +177,11 @@ fn describe(act: &Act) -> String {
             }
         ),
         ActKind::Query { text } => format!("query({text})"),
-        ActKind::LikeItem { item } => format!("like({})", item.title),
+        ActKind::LikeItem { item, via: None } => format!("like({})", item.title),
+        ActKind::LikeItem {
+            item,
+            via: Some(via),
+        } => format!("like({} via {via:?})", item.title),
         ActKind::Reject { items: list } => format!("reject({})", items(list)),
         ActKind::Feedback {
             items: list,
@@ -194,11 +200,13 @@ fn describe(act: &Act) -> String {
         ActKind::StartOver => "start-over".into(),
         ActKind::Profile => "profile".into(),
         ActKind::Unsupported { what } => format!("unsupported({what})"),
-        ActKind::AmbiguousTitle { mention, options } => {
+        ActKind::AmbiguousTitle {
+            mention, options, ..
+        } => {
             format!("ambiguous({mention}: {})", items(options))
         }
         ActKind::UnknownTitle { mention } => format!("unknown-title({mention})"),
-        ActKind::UnresolvedReference { mention } => format!("unresolved({mention})"),
+        ActKind::UnresolvedReference { mention, .. } => format!("unresolved({mention})"),
         ActKind::Greeting => "greeting".into(),
         ActKind::Unknown { text } => format!("unknown({text})"),
     }
@@ -815,21 +823,27 @@ fn titles_with_an_ellipsis_and_absent_sequels() {
 fn relations_to_a_named_film_anchor_on_it() {
     check(
         "Something by the same director as Fargo.",
-        &["like(Fargo (1996))"],
+        &["like(Fargo (1996) via SameDirector)"],
     );
     check(
         "I'd like a film from the director of Fargo.",
-        &["like(Fargo (1996))"],
+        &["like(Fargo (1996) via SameDirector)"],
     );
-    check("Something with an actor from Heat.", &["like(Heat (1995))"]);
-    check("I want the sequel to Alien.", &["like(Alien (1979))"]);
+    check(
+        "Something with an actor from Heat.",
+        &["like(Heat (1995) via SharedCast)"],
+    );
+    check(
+        "I want the sequel to Alien.",
+        &["like(Alien (1979) via SequelOf)"],
+    );
     check(
         "I want the film that Aliens is a sequel to.",
-        &["like(Aliens (1986))"],
+        &["like(Aliens (1986) via PrequelOf)"],
     );
     check(
         "The one before Aliens, its prequel.",
-        &["like(Aliens (1986))"],
+        &["like(Aliens (1986) via PrequelOf)"],
     );
 }
 
@@ -1304,3 +1318,22 @@ const SOUP: &[&str] = &[
     "as",
     "who",
 ];
+
+#[test]
+fn full_stops_of_initials_and_abbreviations_stay_in_titles() {
+    check("I loved G.I. Jane", &["feedback(+1.00: G.I. Jane (1997))"]);
+    check(
+        "something like Dr. Strangelove",
+        &["like(Dr. Strangelove (1963))"],
+    );
+    check(
+        "I've watched G.I. Jane before. Maybe a comedy",
+        &["seen(G.I. Jane (1997))", "+Comedy~"],
+    );
+}
+
+#[test]
+fn filler_words_are_not_searched_for() {
+    check("none of those, sorry", &["something-else"]);
+    check("I'm thinking of a western", &["+Western!"]);
+}

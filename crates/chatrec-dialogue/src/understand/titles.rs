@@ -17,7 +17,7 @@
 
 use chatrec_knowledge::titles::{TitleMatch, TitleMatches, AMBIGUITY_MARGIN, CONFIDENT};
 
-use crate::acts::{Act, ActKind, ItemMention};
+use crate::acts::{Act, ActKind, ItemMention, TitleRole};
 
 use super::lexicon::{self, NON_TITLE_STARTS, SENTENCE_PUNCTUATION, STOP_WORDS};
 use super::parser::{Turn, UNRESOLVED_CONFIDENCE};
@@ -464,7 +464,14 @@ impl Turn<'_> {
                 mention,
                 options,
                 confidence,
-            } => (ActKind::AmbiguousTitle { mention, options }, confidence),
+            } => (
+                ActKind::AmbiguousTitle {
+                    mention,
+                    options,
+                    role: TitleRole::Choose,
+                },
+                confidence,
+            ),
             TitleFound::Unknown { mention } => {
                 (ActKind::UnknownTitle { mention }, UNRESOLVED_CONFIDENCE)
             }

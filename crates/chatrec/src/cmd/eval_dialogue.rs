@@ -77,7 +77,13 @@ pub fn eval_dialogue(args: &EvalDialogueArgs, quiet: bool) -> Result<()> {
     let has_graph = engine.graph().is_some();
     let has_search = engine.has_search();
     let world = SimWorld::new(engine, &parts.test)?;
-    let cases = plan_cases(&world, args.users, seed)?;
+    let sim = SimOptions {
+        max_turns: args.max_turns,
+        seed,
+        without: args.without.clone(),
+    };
+    let cases = plan_cases(&world, args.users, &sim)?;
+
     if cases.len() < args.users && !quiet {
         eprintln!(
             "note: only {} users have a liked held-out film and a liked training film; simulating those",
@@ -85,11 +91,6 @@ pub fn eval_dialogue(args: &EvalDialogueArgs, quiet: bool) -> Result<()> {
         );
     }
 
-    let sim = SimOptions {
-        max_turns: args.max_turns,
-        seed,
-        without: args.without.clone(),
-    };
     let jobs: Vec<(usize, Group)> = (0..cases.len())
         .flat_map(|i| [(i, Group::Known), (i, Group::Cold)])
         .collect();
