@@ -6,25 +6,7 @@
 mod common;
 
 use chatrec_dialogue::TurnReply;
-use common::{engine, ids, item, Conversation};
-
-/// The act names of a reply, as `--json` writes them.
-fn acts(reply: &TurnReply) -> Vec<String> {
-    reply
-        .acts
-        .iter()
-        .map(|a| {
-            serde_json::to_value(a).expect("acts serialise")["act"]
-                .as_str()
-                .expect("every act has a name")
-                .to_owned()
-        })
-        .collect()
-}
-
-fn has_act(reply: &TurnReply, name: &str) -> bool {
-    acts(reply).iter().any(|a| a == name)
-}
+use common::{acts, engine, has_act, ids, item, Conversation};
 
 fn years(reply: &TurnReply, engine: &chatrec_dialogue::Engine) -> Vec<i32> {
     reply

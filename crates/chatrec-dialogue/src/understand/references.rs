@@ -329,6 +329,21 @@ impl Turn<'_> {
             let value = self.tokens.get(k)?.integer()?;
             (self.word(k).len() == 4).then_some(value as i32)
         };
+        // A turn that is only a year answers "which one?" when a shown item has that year.
+        if i == 0 && self.clause_ends_at(i + 1) {
+            if let Some(year) = year_of(i) {
+                let catalog = &self.understander.catalog;
+                let shown_has = self.context.shown.iter().any(|&item| {
+                    catalog
+                        .items()
+                        .get(item as usize)
+                        .is_some_and(|it| it.year == Some(year))
+                });
+                if shown_has {
+                    return Some((year, i + 1));
+                }
+            }
+        }
         if self.is(i, "the") {
             if let Some(year) = year_of(i + 1) {
                 let end = self

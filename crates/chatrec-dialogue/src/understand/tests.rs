@@ -1337,3 +1337,10 @@ fn filler_words_are_not_searched_for() {
     check("none of those, sorry", &["something-else"]);
     check("I'm thinking of a western", &["+Western!"]);
 }
+
+#[test]
+fn a_bare_year_picks_the_shown_item_of_that_year() {
+    let ctx = context(&["Sabrina (1954)", "Sabrina (1995)"], None);
+    check_in("1995", &ctx, &["select(Sabrina (1995))"]);
+    check_in("2003", &ctx, &["unknown(2003)"]);
+}

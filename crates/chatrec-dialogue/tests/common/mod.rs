@@ -259,6 +259,24 @@ pub fn item(engine: &Engine, id: &str) -> u32 {
         .unwrap_or_else(|| panic!("no film {id}"))
 }
 
+/// The act names of a reply, as `--json` writes them.
+pub fn acts(reply: &TurnReply) -> Vec<String> {
+    reply
+        .acts
+        .iter()
+        .map(|a| {
+            serde_json::to_value(a).expect("acts serialise")["act"]
+                .as_str()
+                .expect("every act has a name")
+                .to_owned()
+        })
+        .collect()
+}
+
+pub fn has_act(reply: &TurnReply, name: &str) -> bool {
+    acts(reply).iter().any(|a| a == name)
+}
+
 pub fn ids(reply: &TurnReply) -> Vec<String> {
     reply.items.iter().map(|s| s.item_id.clone()).collect()
 }
