@@ -188,8 +188,11 @@ fn apply_one(
         }
         ActKind::UnknownTitle { mention } => effects.unknown_titles.push(mention.clone()),
         ActKind::UnresolvedReference { mention, role } => {
-            // The answer ("the second one") completes what the user started.
-            if !state.last_shown.is_empty() {
+            // The answer ("the second one") completes what the user started; a reference
+            // that misses the options of an open question leaves that question open.
+            if let Some(open) = pending {
+                state.pending = Some(open.clone());
+            } else if !state.last_shown.is_empty() {
                 state.pending = Some(PendingChoice {
                     options: state.last_shown.clone(),
                     on_choice: choice_use(*role),

@@ -344,7 +344,10 @@ fn ask_text(input: &ReplyInput, ask: &Ask) -> String {
             format!("Which \"{mention}\" do you mean: {}?", join_or(&titles))
         }
         Ask::Resolve(Question::WhichShown { mention }) => {
-            let shown = &input.state.last_shown;
+            let shown = match &input.state.pending {
+                Some(open) => &open.options,
+                None => &input.state.last_shown,
+            };
             if shown.is_empty() {
                 format!("I haven't suggested anything yet, so I don't know what \"{mention}\" is. What would you like to watch?")
             } else {
