@@ -1067,7 +1067,6 @@ fn an_out_of_range_answer_keeps_the_title_question_open() {
 }
 
 #[test]
-#[ignore = "bug: the answer to \"Which one do you mean by 'it'?\" loses the original act: \"I hated it\" -> \"the second one\" only describes the film, no opinion is recorded (same for \"I've seen that one\" -> \"#3\")"]
 fn the_answer_to_which_one_completes_the_opinion() {
     let engine = engine();
     let mut c = Conversation::new(&engine);
