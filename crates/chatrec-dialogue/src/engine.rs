@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chatrec_core::{Catalog, CsrMatrix, Dataset};
 use chatrec_knowledge::graph::{KgSimilarity, KnowledgeGraph, RelationWeights};
-use chatrec_knowledge::search::{CatalogSearch, LexicalIndex, DEFAULT_DENSE_WEIGHT};
+use chatrec_knowledge::search::{CatalogSearch, LexicalIndex, QueryScores, DEFAULT_DENSE_WEIGHT};
 use chatrec_knowledge::titles::TitleIndex;
 use chatrec_models::Recommender;
 use thiserror::Error;
@@ -58,6 +58,23 @@ impl Default for EngineOptions {
     }
 }
 
+/// Matches free text ("set in space") against the items: semantic search (sentence
+/// embeddings blended with BM25) when configured, else BM25 over titles, categories and
+/// years alone.
+pub(crate) enum TextMatcher {
+    Words(LexicalIndex),
+    Semantic(Arc<CatalogSearch>),
+}
+
+/// BM25 scores alone on the same [0, 1] scale as the semantic blend.
+fn words_only(lexical: Vec<f32>) -> Vec<f32> {
+    QueryScores {
+        dense: vec![0.0; lexical.len()],
+        lexical,
+    }
+    .blended(0.0)
+}
+
 /// Everything a session reads: built once, shared by all sessions.
 pub struct Engine {
     pub(crate) catalog: Arc<Catalog>,
@@ -78,10 +95,8 @@ pub struct Engine {
     pub(crate) understander: Understander,
     pub(crate) graph: Option<Arc<KnowledgeGraph>>,
     pub(crate) kg_similarity: Option<KgSimilarity>,
-    pub(crate) search: Option<Arc<CatalogSearch>>,
-    /// BM25 over titles, categories and years: matches free text when no sentence
-    /// embedder is configured.
-    pub(crate) lexical: LexicalIndex,
+    /// How free text is matched against item texts.
+    pub(crate) text_matcher: TextMatcher,
     /// Reference year for "older"/"newer" when the conversation names no film.
     pub(crate) median_year: i32,
     pub(crate) options: EngineOptions,
@@ -169,7 +184,7 @@ impl Engine {
             .collect();
         years.sort_unstable();
         let median_year = years.get(years.len() / 2).copied().unwrap_or(1990);
-        let lexical = LexicalIndex::new(&dataset.catalog);
+        let text_matcher = TextMatcher::Words(LexicalIndex::new(&dataset.catalog));
         let catalog = Arc::new(dataset.catalog);
         let titles = Arc::new(TitleIndex::new(&catalog));
         let understander = Understander::new(catalog.clone(), titles.clone());
@@ -187,8 +202,7 @@ impl Engine {
             understander,
             graph: None,
             kg_similarity: None,
-            search: None,
-            lexical,
+            text_matcher,
             median_year,
             options,
         })
@@ -216,7 +230,7 @@ impl Engine {
     /// Adds semantic search over item texts for free-text requests ("mind-bending").
     /// Without it, free text is matched by nothing and only the typed constraints act.
     pub fn with_search(mut self, search: Arc<CatalogSearch>) -> Self {
-        self.search = Some(search);
+        self.text_matcher = TextMatcher::Semantic(search);
         self
     }
 
@@ -245,7 +259,7 @@ impl Engine {
     }
 
     pub fn has_search(&self) -> bool {
-        self.search.is_some()
+        matches!(self.text_matcher, TextMatcher::Semantic(_))
     }
 
     /// The data's user x item matrix (the known histories).
@@ -272,36 +286,13 @@ impl Engine {
     /// when configured (dense similarity min-max scaled, BM25 scaled by its best), else
     /// BM25 alone. A query the embedder fails on falls back to BM25.
     pub(crate) fn query_scores(&self, text: &str) -> Vec<f32> {
-        let lexical_only = |lexical: Vec<f32>| {
-            let max = lexical.iter().copied().fold(0.0f32, f32::max);
-            if max > 0.0 {
-                lexical.into_iter().map(|x| x / max).collect()
-            } else {
-                lexical
-            }
-        };
-        let Some(search) = &self.search else {
-            return lexical_only(self.lexical.scores(text));
-        };
-        let Ok(scores) = search.query_scores(text) else {
-            return lexical_only(self.lexical.scores(text));
-        };
-        let (lo, hi) = scores
-            .dense
-            .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| {
-                (lo.min(x), hi.max(x))
-            });
-        let span = if hi > lo { hi - lo } else { 1.0 };
-        let lexical = lexical_only(scores.lexical);
-        scores
-            .dense
-            .iter()
-            .zip(lexical)
-            .map(|(&d, l)| {
-                DEFAULT_DENSE_WEIGHT * (d - lo) / span + (1.0 - DEFAULT_DENSE_WEIGHT) * l
-            })
-            .collect()
+        match &self.text_matcher {
+            TextMatcher::Words(lexical) => words_only(lexical.scores(text)),
+            TextMatcher::Semantic(search) => match search.query_scores(text) {
+                Ok(scores) => scores.blended(DEFAULT_DENSE_WEIGHT),
+                Err(_) => words_only(search.lexical().scores(text)),
+            },
+        }
     }
 
     /// Whether a value in the data counts as a like.

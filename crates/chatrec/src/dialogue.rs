@@ -9,14 +9,12 @@ use chatrec_core::Dataset;
 use chatrec_dialogue::{Engine, EngineOptions};
 use chatrec_knowledge::embed::minilm_dir;
 use chatrec_knowledge::search::CatalogSearch;
-use chatrec_models::registry::Task;
-use chatrec_models::{Recommender, TrainSet, TrainedModel};
+use chatrec_models::{Recommender, TrainedModel};
 
 use crate::cli::ModelArgs;
 use crate::cmd::knowledge::load_graph;
-use crate::cmd::model::{describe, fit, parse_pairs};
+use crate::cmd::model::fit_and_save;
 use crate::embedding::{catalog_vectors, embedder, EmbedderArgs, EmbedderChoice};
-use crate::progress::Bars;
 
 /// Where the model comes from.
 pub struct ModelSource<'a> {
@@ -38,7 +36,6 @@ pub fn model_for(
         check_same_ids(&trained, dataset, source.file)?;
         return Ok(Arc::from(trained.model));
     }
-    let params = parse_pairs(&source.train.params)?;
     if !quiet {
         eprintln!(
             "note: no model at {}; training `{}` on the data (once)",
@@ -46,32 +43,16 @@ pub fn model_for(
             source.train.model
         );
     }
-    let train = TrainSet::from_interactions(dataset, &dataset.interactions);
-    let fitted = fit(
-        &source.train.model,
-        &params,
-        source.train.seed,
-        Task::Ranking,
-        &train,
-        &Bars::new(quiet),
-    )?;
-    let trained = TrainedModel {
-        model: fitted.model,
-        users: dataset.catalog.user_ids().clone(),
-        items: dataset.catalog.item_ids().clone(),
-    };
-    trained
-        .save(source.file)
-        .with_context(|| format!("cannot save the model to {}", source.file.display()))?;
+    let saved = fit_and_save(dataset, source.train, source.file, quiet)?;
     if !quiet {
         eprintln!(
             "trained {} in {:.1}s; saved to {}",
-            describe(&fitted.name, &fitted.params),
-            fitted.fit_seconds,
+            saved.description,
+            saved.fit_seconds,
             source.file.display()
         );
     }
-    Ok(Arc::from(trained.model))
+    Ok(Arc::from(saved.trained.model))
 }
 
 /// The model's item and user indices must be the data set's: the dialogue reads both.
@@ -94,6 +75,20 @@ fn check_same_ids(trained: &TrainedModel, dataset: &Dataset, file: &Path) -> Res
         );
     }
     Ok(())
+}
+
+/// The engine of `chatrec chat` and `bench dialogue`: the data set at `data`, the model
+/// from `source` (trained and saved on first use), the knowledge graph and search.
+pub fn load_engine(
+    data: &Path,
+    source: &ModelSource,
+    options: EngineOptions,
+    embedding: &EmbedderArgs,
+    quiet: bool,
+) -> Result<Arc<Engine>> {
+    let dataset = crate::data::load(data, &Default::default(), true)?;
+    let model = model_for(&dataset, source, quiet)?;
+    build_engine(data, dataset, model, options, embedding, quiet)
 }
 
 /// The engine over `dataset` and `model`, with the knowledge graph beside the data and

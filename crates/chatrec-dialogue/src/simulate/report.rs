@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 
+use chatrec_models::eval::report::xml_escape;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
@@ -333,23 +334,6 @@ impl DialogueReport {
         svg.push_str("</svg>\n");
         svg
     }
-}
-
-/// Escapes text for XML content and attribute values.
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The parsed acts in one line: `constrain(category=Horror, include, hard); like_item(Alien)`.

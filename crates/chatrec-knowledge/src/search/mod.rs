@@ -59,8 +59,9 @@ pub struct QueryScores {
 }
 
 impl QueryScores {
-    /// The `n` best items under dense weight `w`, best first, ties by catalog index.
-    pub fn blend(&self, w: f32, n: usize) -> Vec<SearchHit> {
+    /// Every item's blended score in [0, 1] under dense weight `w`: dense similarity min-max
+    /// scaled over the catalog, BM25 scaled by its best.
+    pub fn blended(&self, w: f32) -> Vec<f32> {
         let (lo, hi) = self
             .dense
             .iter()
@@ -69,20 +70,32 @@ impl QueryScores {
             });
         let span = if hi > lo { hi - lo } else { 1.0 };
         let lex_max = self.lexical.iter().copied().fold(0.0f32, f32::max);
-        let mut hits: Vec<SearchHit> = (0..self.dense.len())
-            .map(|i| {
-                let d = (self.dense[i] - lo) / span;
+        self.dense
+            .iter()
+            .zip(&self.lexical)
+            .map(|(&dense, &lexical)| {
+                let d = (dense - lo) / span;
                 let l = if lex_max > 0.0 {
-                    self.lexical[i] / lex_max
+                    lexical / lex_max
                 } else {
                     0.0
                 };
-                SearchHit {
-                    item: i as u32,
-                    score: w * d + (1.0 - w) * l,
-                    dense: self.dense[i],
-                    lexical: self.lexical[i],
-                }
+                w * d + (1.0 - w) * l
+            })
+            .collect()
+    }
+
+    /// The `n` best items under dense weight `w`, best first, ties by catalog index.
+    pub fn blend(&self, w: f32, n: usize) -> Vec<SearchHit> {
+        let mut hits: Vec<SearchHit> = self
+            .blended(w)
+            .into_iter()
+            .enumerate()
+            .map(|(i, score)| SearchHit {
+                item: i as u32,
+                score,
+                dense: self.dense[i],
+                lexical: self.lexical[i],
             })
             .collect();
         let n = n.min(hits.len());
@@ -135,6 +148,11 @@ impl CatalogSearch {
 
     pub fn embedder(&self) -> &Arc<dyn TextEmbedder> {
         &self.embedder
+    }
+
+    /// The BM25 half of the search, for matching by words alone.
+    pub fn lexical(&self) -> &LexicalIndex {
+        &self.lexical
     }
 
     pub fn item_vectors(&self) -> &DenseMatrix {

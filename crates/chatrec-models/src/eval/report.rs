@@ -174,8 +174,8 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, EvalError> {
     Ok(serde_json::to_string_pretty(value)?)
 }
 
-/// Escapes text for XML content and attribute values.
-fn xml_escape(text: &str) -> String {
+/// Escapes text for XML content and attribute values (SVG charts).
+pub fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

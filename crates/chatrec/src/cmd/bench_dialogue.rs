@@ -8,7 +8,7 @@ use chatrec_dialogue::EngineOptions;
 use serde::Serialize;
 
 use crate::cli::BenchDialogueArgs;
-use crate::dialogue::{build_engine, model_for, ModelSource};
+use crate::dialogue::{load_engine, ModelSource};
 use crate::output::write_file;
 
 /// Conversations of a new user: titles, periods, references, feedback, follow-ups.
@@ -95,29 +95,23 @@ pub fn dialogue(args: &BenchDialogueArgs, quiet: bool) -> Result<()> {
     if args.conversations == 0 {
         bail!("--conversations must be at least 1");
     }
-    let dataset = crate::data::load(&args.data, &Default::default(), true)?;
-    let user_ids: Vec<String> = dataset
-        .catalog
-        .users()
-        .iter()
-        .map(|u| u.id.clone())
-        .collect();
-    let model = model_for(
-        &dataset,
-        &ModelSource {
-            file: &args.model_file,
-            train: &args.model,
-        },
-        quiet,
-    )?;
-    let engine = build_engine(
+    let source = ModelSource {
+        file: &args.model_file,
+        train: &args.model,
+    };
+    let engine = load_engine(
         &args.data,
-        dataset,
-        model,
+        &source,
         EngineOptions::default(),
         &args.embedding,
         quiet,
     )?;
+    let user_ids: Vec<String> = engine
+        .catalog()
+        .users()
+        .iter()
+        .map(|u| u.id.clone())
+        .collect();
     let semantic_search = engine.has_search();
     // One untimed turn loads lazily initialised parts (the embedder) before measuring.
     engine.new_session().turn("a scary film set in space");

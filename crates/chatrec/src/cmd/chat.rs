@@ -9,26 +9,21 @@ use chatrec_dialogue::{EngineOptions, Session, TurnReply};
 use rustyline::error::ReadlineError;
 
 use crate::cli::ChatArgs;
-use crate::dialogue::{build_engine, model_for, ModelSource};
+use crate::dialogue::{load_engine, ModelSource};
 
 /// Words that end an interactive chat.
 const QUIT_WORDS: &[&str] = &["quit", "exit", "bye", "/quit", "/exit"];
 
 pub fn chat(args: &ChatArgs, quiet: bool) -> Result<()> {
-    let dataset = crate::data::load(&args.data, &Default::default(), true)?;
-    let model = model_for(
-        &dataset,
-        &ModelSource {
-            file: &args.model_file,
-            train: &args.model,
-        },
-        quiet,
-    )?;
     let options = EngineOptions {
         items_per_turn: args.items,
         ..EngineOptions::default()
     };
-    let engine = build_engine(&args.data, dataset, model, options, &args.embedding, quiet)?;
+    let source = ModelSource {
+        file: &args.model_file,
+        train: &args.model,
+    };
+    let engine = load_engine(&args.data, &source, options, &args.embedding, quiet)?;
     let mut session = match &args.user {
         Some(user) => engine.session_for(user)?,
         None => engine.new_session(),

@@ -3,39 +3,20 @@
 use anyhow::{bail, Context, Result};
 use chatrec_core::Dataset;
 use chatrec_models::registry::{self, Task};
-use chatrec_models::{Scored, TrainSet, TrainedModel};
+use chatrec_models::{Scored, TrainedModel};
 use serde::Serialize;
 
-use super::model::{describe, fit, parse_pairs};
+use super::model::fit_and_save;
 use crate::cli::{RecommendArgs, TrainArgs};
-use crate::progress::Bars;
 
 pub fn train(args: &TrainArgs, quiet: bool) -> Result<()> {
     let dataset = crate::data::load(&args.data, &args.import, quiet)?;
-    let train = TrainSet::from_interactions(&dataset, &dataset.interactions);
-    let params = parse_pairs(&args.model.params)?;
-    let bars = Bars::new(quiet);
-    let fitted = fit(
-        &args.model.model,
-        &params,
-        args.model.seed,
-        Task::Ranking,
-        &train,
-        &bars,
-    )?;
-    let trained = TrainedModel {
-        model: fitted.model,
-        users: dataset.catalog.user_ids().clone(),
-        items: dataset.catalog.item_ids().clone(),
-    };
-    trained
-        .save(&args.out)
-        .with_context(|| format!("cannot save the model to {}", args.out.display()))?;
+    let saved = fit_and_save(&dataset, &args.model, &args.out, quiet)?;
     println!(
         "trained {} on {} interactions in {:.2}s; saved to {}",
-        describe(&fitted.name, &fitted.params),
+        saved.description,
         dataset.interactions.len(),
-        fitted.fit_seconds,
+        saved.fit_seconds,
         args.out.display()
     );
     Ok(())
