@@ -1,7 +1,7 @@
 //! `chatrec chat`: talk with the recommender in the terminal, or play a scripted
 //! conversation and print its transcript (text or one JSON object per turn).
 
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -48,7 +48,7 @@ fn play_script(session: &mut Session, path: &Path, json: bool) -> Result<()> {
             continue;
         }
         let reply = session.turn(text);
-        print_turn(&mut out, &reply, json)?;
+        print_turn(&mut out, &reply, json, true)?;
     }
     Ok(())
 }
@@ -80,7 +80,9 @@ fn interactive(session: &mut Session, args: &ChatArgs) -> Result<()> {
                     break;
                 }
                 let reply = session.turn(text);
-                print_turn(&mut stdout.lock(), &reply, args.json)?;
+                // The terminal already shows what the user typed after the prompt.
+                let echo_user = !io::stdin().is_terminal();
+                print_turn(&mut stdout.lock(), &reply, args.json, echo_user)?;
             }
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
@@ -108,11 +110,13 @@ fn history_file(args: &ChatArgs) -> Option<PathBuf> {
     std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".chatrec_history"))
 }
 
-fn print_turn(out: &mut impl Write, reply: &TurnReply, json: bool) -> Result<()> {
+fn print_turn(out: &mut impl Write, reply: &TurnReply, json: bool, echo_user: bool) -> Result<()> {
     if json {
         writeln!(out, "{}", serde_json::to_string(reply)?)?;
     } else {
-        writeln!(out, "you> {}", reply.user)?;
+        if echo_user {
+            writeln!(out, "you> {}", reply.user)?;
+        }
         writeln!(out, "chatrec> {}", reply.reply.replace('\n', "\n    "))?;
         writeln!(out)?;
     }
