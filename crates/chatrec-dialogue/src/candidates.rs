@@ -66,10 +66,13 @@ pub fn satisfies(engine: &Engine, item: u32, held: &HeldConstraint) -> bool {
     }
 }
 
-/// Items the session must not show: the known user's rated items, everything shown,
-/// rejected, seen or given an opinion in this conversation.
+/// Items the session must not show: items no longer in the catalog, the known user's rated
+/// items, everything shown, rejected, seen or given an opinion in this conversation.
 pub fn excluded(engine: &Engine, state: &SessionState) -> Vec<bool> {
     let mut out = vec![false; engine.catalog.n_items()];
+    for (excluded, &unavailable) in out.iter_mut().zip(&engine.unavailable) {
+        *excluded = unavailable;
+    }
     if let Some(user) = state.user {
         for &item in engine.interactions.row_indices(user as usize) {
             out[item as usize] = true;

@@ -100,6 +100,9 @@ pub struct Engine {
     /// Reference year for "older"/"newer" when the conversation names no film.
     pub(crate) median_year: i32,
     pub(crate) options: EngineOptions,
+    /// Per item: true when it must not be recommended (deleted from the catalog since the
+    /// model was trained); empty when every item is available.
+    pub(crate) unavailable: Vec<bool>,
 }
 
 impl Engine {
@@ -205,6 +208,7 @@ impl Engine {
             text_matcher,
             median_year,
             options,
+            unavailable: Vec::new(),
         })
     }
 
@@ -232,6 +236,35 @@ impl Engine {
     pub fn with_search(mut self, search: Arc<CatalogSearch>) -> Self {
         self.text_matcher = TextMatcher::Semantic(search);
         self
+    }
+
+    /// Marks items that must never be recommended (no longer in the catalog) while the
+    /// model still scores them. Indices outside the catalog are ignored.
+    pub fn with_unavailable(mut self, items: &[u32]) -> Self {
+        let n = self.catalog.n_items();
+        let mut unavailable = vec![false; n];
+        for &item in items.iter().filter(|&&i| (i as usize) < n) {
+            unavailable[item as usize] = true;
+        }
+        self.unavailable = if unavailable.contains(&true) {
+            unavailable
+        } else {
+            Vec::new()
+        };
+        self
+    }
+
+    /// Whether `item` may be recommended.
+    pub fn is_available(&self, item: u32) -> bool {
+        !self
+            .unavailable
+            .get(item as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    pub(crate) fn unavailable_count(&self) -> usize {
+        self.unavailable.iter().filter(|&&u| u).count()
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -280,6 +313,14 @@ impl Engine {
             .filter(|&u| (u as usize) < self.interactions.n_rows())
             .ok_or_else(|| DialogueError::UnknownUser(user_id.to_owned()))?;
         Ok(Session::new(self.clone(), Some(user)))
+    }
+
+    /// A conversation that starts from `profile`: a user of the data and opinions the
+    /// model has not seen yet (events recorded since it was trained).
+    pub fn session_with(self: &Arc<Self>, profile: &crate::profile::Profile) -> Session {
+        let mut session = Session::new(self.clone(), profile.user);
+        session.set_opinions(&profile.opinions);
+        session
     }
 
     /// How well each item's text matches free text, in [0, 1]: the semantic search blend

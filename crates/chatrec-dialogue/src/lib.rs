@@ -12,6 +12,7 @@ pub mod candidates;
 pub mod engine;
 pub mod explain;
 pub mod policy;
+pub mod profile;
 pub mod reply;
 pub mod respond;
 pub mod session;
@@ -24,6 +25,7 @@ pub use acts::{
     TitleRole,
 };
 pub use engine::{DialogueError, Engine, EngineOptions};
+pub use profile::{ListRequest, Profile};
 pub use reply::{Evidence, ProfileItem, ShownItem, TurnReply};
 pub use session::Session;
 pub use understand::Understander;

@@ -7,6 +7,7 @@ use crate::acts::Act;
 
 /// A liked or disliked item of the profile that evidence points at.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfileItem {
     pub item_id: String,
     pub title: String,
@@ -16,6 +17,7 @@ pub struct ProfileItem {
 /// item is generated from one of these, so a claim can always be traced to data.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Evidence {
     /// Collaborative: users who liked `liked` (an item in the user's profile) also liked
     /// this item. `co_likers` counts those users in the training data; `similarity` is the
@@ -55,6 +57,7 @@ pub enum Evidence {
 
 /// One recommended item as the turn returns it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShownItem {
     /// Dense catalog index.
     #[serde(skip)]
@@ -67,12 +70,15 @@ pub struct ShownItem {
 
 /// The result of one turn.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TurnReply {
     /// 1-based turn number within the session (reset by "start over" does not reset it).
     pub turn: u32,
     /// The user's text as given.
     pub user: String,
     pub reply: String,
+    /// What the turn was understood as: typed acts (request, constrain, like_item, …).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub acts: Vec<Act>,
     /// The recommended items, best first; empty when the turn asked a question or only
     /// answered one.

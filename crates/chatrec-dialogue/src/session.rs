@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::acts::ParseContext;
+use crate::acts::{Act, ActKind, ItemMention, ParseContext};
 use crate::apply::apply_acts;
 use crate::candidates;
 use crate::engine::Engine;
@@ -43,15 +43,48 @@ impl Session {
         &self.engine
     }
 
+    /// Starts the session from opinions given outside it (recorded feedback).
+    pub(crate) fn set_opinions(&mut self, opinions: &[(u32, f32)]) {
+        for &(item, sentiment) in opinions {
+            self.state.set_opinion(item, sentiment);
+        }
+    }
+
     /// Answers one user turn. Never fails: input that cannot be understood gets a reply
     /// that says what can be asked.
     pub fn turn(&mut self, text: &str) -> TurnReply {
+        let context = self.parse_context();
+        let acts = self.engine.understander.parse(text, &context);
+        self.answer(text, acts)
+    }
+
+    /// A thumbs up (`liked`) or down on one item, as a turn: the opinion is applied as if
+    /// the user had said "I loved X" or "I hated X", and the reply follows. `text` is what
+    /// the turn records as the user's words. `None` when `item` is not in the catalog.
+    pub fn feedback(&mut self, item: u32, liked: bool, text: &str) -> Option<TurnReply> {
+        let found = self.engine.catalog.items().get(item as usize)?;
+        let mention = ItemMention {
+            item,
+            item_id: found.id.clone(),
+            title: found.display_title(),
+            mention: text.to_owned(),
+        };
+        let sentiment = if liked { 1.0 } else { -1.0 };
+        let act = Act::new(
+            ActKind::Feedback {
+                items: vec![mention],
+                sentiment,
+                rating: None,
+            },
+            1.0,
+        );
+        Some(self.answer(text, vec![act]))
+    }
+
+    /// The turn from its acts on: state -> candidates -> rerank -> explain -> respond.
+    fn answer(&mut self, text: &str, acts: Vec<Act>) -> TurnReply {
         self.turns += 1;
         let engine = self.engine.clone();
-
-        // understand
-        let context = self.parse_context();
-        let acts = engine.understander.parse(text, &context);
 
         // state
         let effects = apply_acts(&engine, &mut self.state, &acts);

@@ -196,10 +196,20 @@ pub struct TrainedModel {
 }
 
 impl TrainedModel {
+    /// The model as the bytes of a safetensors file (what [`TrainedModel::save`] writes),
+    /// for storing it elsewhere than in a file (a database).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
+        encode(&self.model.state(), &self.users, &self.items)
+    }
+
+    /// Reads a model from the bytes [`TrainedModel::to_bytes`] wrote.
+    pub fn from_bytes(bytes: &[u8]) -> Result<TrainedModel, ModelError> {
+        decode(bytes)
+    }
+
     /// Writes the model to `path` atomically (temporary file, then rename).
     pub fn save(&self, path: &Path) -> Result<(), ModelError> {
-        let state = self.model.state();
-        let bytes = encode(&state, &self.users, &self.items)?;
+        let bytes = self.to_bytes()?;
         let dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())

@@ -13,6 +13,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// The kind of record an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Entity {
     Item,
     User,
@@ -35,6 +36,7 @@ impl fmt::Display for Entity {
 #[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
 #[serde(tag = "problem", rename_all = "snake_case")]
 #[non_exhaustive]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Problem {
     #[error("{field} is empty")]
     EmptyId { field: &'static str },
@@ -69,6 +71,7 @@ pub enum Problem {
 
 /// One refused row of a batch: its index in the batch (from 0) and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RowError {
     pub row: usize,
     #[serde(flatten)]

@@ -217,6 +217,14 @@ impl Store for SqliteStore {
         self.pool.close().await;
     }
 
+    async fn data_revision(&self) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT revision FROM data_revision WHERE singleton = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     async fn counts(&self) -> StoreResult<StoreCounts> {
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM items) AS items, (SELECT COUNT(*) FROM users) AS users, \

@@ -43,6 +43,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// [`crate::StoreError::Unavailable`].
     async fn close(&self);
 
+    /// A number that grows whenever items are added, changed or deleted, or users deleted
+    /// (forgotten): servers poll it to know when to rebuild what they derived from the data.
+    /// Feedback events do not change it (follow them with [`Store::list_feedback_since`]).
+    async fn data_revision(&self) -> StoreResult<i64>;
+
     /// Record counts, for health pages and checks.
     async fn counts(&self) -> StoreResult<StoreCounts>;
 

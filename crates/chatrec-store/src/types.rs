@@ -22,6 +22,7 @@ pub fn now_ms() -> i64 {
 
 /// A catalog item. Mirrors `chatrec_core::Item` plus free-form `attributes`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Item {
     pub id: String,
     pub title: String,
@@ -34,6 +35,7 @@ pub struct Item {
     pub text: String,
     /// A JSON object of further attributes (director, price, …).
     #[serde(default = "empty_object")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub attributes: Value,
 }
 
@@ -53,9 +55,11 @@ impl Item {
 
 /// A user: an id and a JSON object of attributes (age, occupation, …).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: String,
     #[serde(default = "empty_object")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub attributes: Value,
 }
 
@@ -76,6 +80,7 @@ pub fn empty_object() -> Value {
 
 /// How many rows of an upsert were new and how many replaced an existing row.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpsertSummary {
     pub inserted: u64,
     pub updated: u64,
@@ -88,6 +93,7 @@ pub struct UpsertSummary {
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 #[serde(transparent)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventId(pub i64);
 
 impl EventId {
@@ -104,6 +110,7 @@ impl fmt::Display for EventId {
 /// What a feedback event says about an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FeedbackKind {
     /// An explicit rating; `value` is the rating.
     Rating,
@@ -163,6 +170,7 @@ impl FromStr for FeedbackKind {
 
 /// A feedback event to record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewFeedback {
     pub user_id: String,
     pub item_id: String,
@@ -174,6 +182,7 @@ pub struct NewFeedback {
 
 /// A recorded feedback event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeedbackEvent {
     pub id: EventId,
     pub user_id: String,
@@ -185,6 +194,7 @@ pub struct FeedbackEvent {
 
 /// A conversation to create.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewSession {
     pub id: String,
     /// The user talking, when known; need not be a catalog user.
@@ -194,10 +204,12 @@ pub struct NewSession {
 
 /// One turn to append: what the user said and the structured reply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewTurn {
     /// 1 for the first turn, then 2, 3, … without gaps.
     pub turn_number: u32,
     pub user_text: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub reply: Value,
     pub created_at_ms: i64,
 }
@@ -207,6 +219,7 @@ pub type Turn = NewTurn;
 
 /// A session with all its turns in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Session {
     pub id: String,
     pub user_id: Option<String>,
@@ -216,6 +229,7 @@ pub struct Session {
 
 /// A session as listed: without its turns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionSummary {
     pub id: String,
     pub user_id: Option<String>,
@@ -228,6 +242,7 @@ pub struct SessionSummary {
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 #[serde(transparent)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelVersion(pub i64);
 
 impl fmt::Display for ModelVersion {
@@ -247,8 +262,10 @@ pub struct NewModelVersion {
 
 /// A model version as listed: everything but the bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelVersionInfo {
     pub version: ModelVersion,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub metadata: Value,
     pub size_bytes: u64,
     /// Hex SHA-256 of the bytes, checked on every read.
@@ -292,6 +309,7 @@ impl PageRequest {
 /// One page of a listing, ordered by id. `next_after` is the cursor of the next page, `None`
 /// on the last page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub records: Vec<T>,
     pub next_after: Option<String>,
@@ -322,6 +340,7 @@ pub(crate) fn count_from_db(count: i64) -> u64 {
 
 /// What `forget_user` deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ForgetReport {
     /// Whether the user existed in the users table.
     pub user_deleted: bool,
@@ -332,6 +351,7 @@ pub struct ForgetReport {
 
 /// How many records of each kind the store holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoreCounts {
     pub items: u64,
     pub users: u64,
@@ -344,6 +364,7 @@ pub struct StoreCounts {
 /// Which database a store uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Backend {
     Sqlite,
     Postgres,

@@ -75,6 +75,58 @@ pub enum Command {
     EvalHybrid(EvalHybridArgs),
     /// Measure the dialogue with simulated users: is the film they want shown within t turns?
     EvalDialogue(EvalDialogueArgs),
+    /// Run the HTTP API, the OpenAI-compatible chat endpoint and the web chat page.
+    #[command(
+        long_about = "Run chatrec as a service: the HTTP API (catalog, users, feedback, \
+        recommendations with evidence, conversations with Server-Sent Events), an \
+        OpenAI-compatible /v1/chat/completions, admin (train, model versions), /health and \
+        Prometheus /metrics, and a web chat page at /. The API is described at /openapi.json.\n\n\
+        With no config it stores everything in one SQLite file (DATA/chatrec.db). On the first \
+        start it imports the data set in DATA into the store and trains the first model; later \
+        starts are instant. Several servers can share one PostgreSQL database (--store \
+        postgres://...): feedback written through one is used by all, and a model version \
+        activated on one is served by all within a second.\n\n\
+        Examples:\n  \
+        chatrec serve                                   # http://127.0.0.1:7878\n  \
+        chatrec serve --admin-key $(openssl rand -hex 24)\n  \
+        chatrec serve --config chatrec.toml             # see docs/serving.md\n  \
+        CHATREC_STORE=postgres://app@db/chatrec chatrec serve --listen 0.0.0.0:7878"
+    )]
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A TOML config file (docs/serving.md); CHATREC_* variables and these flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:7878].
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Data folder: the data set imported into an empty store, the knowledge graph and
+    /// the sentence-embedding model [default: data].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Store URL: sqlite://FILE or postgres://USER@HOST/DB [default: sqlite://DATA/chatrec.db].
+    #[arg(long)]
+    pub store: Option<String>,
+    /// An admin API key (repeat for several); without one, writes and admin are refused.
+    #[arg(long = "admin-key", value_name = "KEY")]
+    pub admin_keys: Vec<String>,
+    /// A read-only API key (repeat for several); without any, reading and chatting are open.
+    #[arg(long = "read-key", value_name = "KEY")]
+    pub read_keys: Vec<String>,
+    /// Requests per second allowed per key or client address (0: no limit).
+    #[arg(long)]
+    pub rate_limit: Option<u32>,
+    /// Model trained when the store has none [default: best].
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Do not import the data folder into an empty store (import through the API instead).
+    #[arg(long)]
+    pub no_import: bool,
+    #[command(flatten)]
+    pub embedding: crate::embedding::EmbedderArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -88,7 +88,7 @@ pub fn load_engine(
 ) -> Result<Arc<Engine>> {
     let dataset = crate::data::load(data, &Default::default(), true)?;
     let model = model_for(&dataset, source, quiet)?;
-    build_engine(data, dataset, model, options, embedding, quiet)
+    build_engine(data, dataset, model, options, embedding, quiet).map(Arc::new)
 }
 
 /// The engine over `dataset` and `model`, with the knowledge graph beside the data and
@@ -100,7 +100,7 @@ pub fn build_engine(
     options: EngineOptions,
     embedding: &EmbedderArgs,
     quiet: bool,
-) -> Result<Arc<Engine>> {
+) -> Result<Engine> {
     let graph = load_graph(data, &dataset)?;
     let search = semantic_search(data, &dataset, embedding, quiet)?;
     let mut engine = Engine::new(dataset, model, options)?;
@@ -110,7 +110,7 @@ pub fn build_engine(
     if let Some(search) = search {
         engine = engine.with_search(Arc::new(search));
     }
-    Ok(Arc::new(engine))
+    Ok(engine)
 }
 
 fn semantic_search(

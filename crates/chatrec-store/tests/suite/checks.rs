@@ -1014,3 +1014,54 @@ pub async fn invalid_input_is_refused_alike(fixture: &Fixture) {
         .is_empty());
     store.close().await;
 }
+
+pub async fn data_revision_grows_with_catalog_and_user_changes(fixture: &Fixture) {
+    let server_a = seeded(fixture).await;
+    let server_b = fixture.open().await;
+    let revision =
+        |store: Arc<dyn Store>| async move { store.data_revision().await.expect("revision") };
+
+    // Feedback and sessions leave the revision alone: servers follow feedback by its log.
+    let start = revision(server_b.clone()).await;
+    server_a
+        .insert_feedback(&[like("u1", "i1", 1)])
+        .await
+        .expect("feedback");
+    server_a
+        .create_session(&session("s", Some("u1")))
+        .await
+        .expect("session");
+    assert_eq!(revision(server_b.clone()).await, start);
+
+    // Every catalog change, and forgetting a user, is seen by the other server.
+    let mut last = start;
+    server_a
+        .upsert_items(&[movie("i9", "New")])
+        .await
+        .expect("insert");
+    let after_insert = revision(server_b.clone()).await;
+    assert!(after_insert > last, "insert: {after_insert} <= {last}");
+    last = after_insert;
+    server_a
+        .upsert_items(&[movie("i9", "Renamed")])
+        .await
+        .expect("update");
+    let after_update = revision(server_b.clone()).await;
+    assert!(after_update > last, "update: {after_update} <= {last}");
+    last = after_update;
+    assert!(server_a.delete_item("i9").await.expect("delete"));
+    let after_delete = revision(server_b.clone()).await;
+    assert!(after_delete > last, "delete: {after_delete} <= {last}");
+    last = after_delete;
+    server_a.forget_user("u1").await.expect("forget");
+    let after_forget = revision(server_b.clone()).await;
+    assert!(after_forget > last, "forget: {after_forget} <= {last}");
+
+    // A refused batch changes nothing, the revision included.
+    let bad = Item::new("", "no id");
+    assert!(server_a.upsert_items(&[bad]).await.is_err());
+    assert_eq!(revision(server_b.clone()).await, after_forget);
+
+    server_a.close().await;
+    server_b.close().await;
+}

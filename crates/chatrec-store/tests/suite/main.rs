@@ -51,4 +51,5 @@ on_both_backends!(
     migrations_rerun_idempotently,
     first_opens_race_safely,
     invalid_input_is_refused_alike,
+    data_revision_grows_with_catalog_and_user_changes,
 );

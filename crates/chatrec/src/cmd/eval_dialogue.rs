@@ -76,7 +76,7 @@ pub fn eval_dialogue(args: &EvalDialogueArgs, quiet: bool) -> Result<()> {
     )?;
     let has_graph = engine.graph().is_some();
     let has_search = engine.has_search();
-    let world = SimWorld::new(engine, &parts.test)?;
+    let world = SimWorld::new(Arc::new(engine), &parts.test)?;
     let sim = SimOptions {
         max_turns: args.max_turns,
         seed,

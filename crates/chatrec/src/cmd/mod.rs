@@ -13,6 +13,7 @@ mod eval_dialogue;
 pub(crate) mod knowledge;
 pub(crate) mod model;
 mod search;
+mod serve;
 mod train;
 
 use anyhow::Result;
@@ -50,5 +51,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::AddItem(args) => content::add_item(&args, quiet),
         Command::EvalHybrid(args) => content::eval_hybrid(&args, quiet),
         Command::EvalDialogue(args) => eval_dialogue::eval_dialogue(&args, quiet),
+        Command::Serve(args) => serve::serve(args, quiet),
     }
 }
