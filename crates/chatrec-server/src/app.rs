@@ -124,7 +124,8 @@ impl App {
         let user = engine
             .catalog()
             .user_index(user_id)
-            .filter(|&u| (u as usize) < engine.interactions().n_rows());
+            .filter(|&u| (u as usize) < engine.interactions().n_rows())
+            .filter(|u| !live.absent_users.contains(u));
         if user.is_none() && events.is_empty() && self.store.get_user(user_id).await?.is_none() {
             return Ok(None);
         }

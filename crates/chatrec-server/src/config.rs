@@ -293,11 +293,11 @@ mod tests {
 
     #[test]
     fn errors_name_the_line_and_the_variable() {
-        let error = ServerConfig::parse("listen = 1\n[limits]\nbogus = 2\n", "bad.toml")
+        let error = ServerConfig::parse("refresh_interval_ms = 5\nlisten = 1\n", "bad.toml")
             .expect_err("invalid");
         let text = error.to_string();
         assert!(
-            text.contains("bad.toml") && text.contains("line 1"),
+            text.contains("bad.toml") && text.contains("line 2"),
             "{text}"
         );
 

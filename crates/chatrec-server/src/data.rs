@@ -86,15 +86,15 @@ impl Snapshot {
         }
     }
 
-    /// The data set a trained model serves: its items and users in its own index order
-    /// (items deleted since are kept as placeholders and returned as unavailable), and the
-    /// interactions it was trained on (events up to `watermark`).
+    /// The data set a trained model serves: its items and users in its own index order,
+    /// and the interactions it was trained on (events up to `watermark`). Items and users
+    /// deleted since are kept as placeholders, to keep the model's indices, and listed.
     pub fn serving_dataset(
         &self,
         model: &TrainedModel,
         watermark: EventId,
         has_ratings: bool,
-    ) -> (Dataset, Vec<u32>) {
+    ) -> ServingData {
         let by_id: HashMap<&str, &Item> = self.items.iter().map(|i| (i.id.as_str(), i)).collect();
         let mut catalog = Catalog::new();
         let mut unavailable = Vec::new();
@@ -109,11 +109,15 @@ impl Snapshot {
             };
         }
         let users: HashMap<&str, &User> = self.users.iter().map(|u| (u.id.as_str(), u)).collect();
+        let mut absent_users = Vec::new();
         for index in 0..model.users.len() as u32 {
             let id = model.users.id(index);
             match users.get(id) {
                 Some(user) => catalog.upsert_user(core_user(user)),
-                None => catalog.upsert_user(core_user(&User::new(id))),
+                None => {
+                    absent_users.push(index);
+                    catalog.upsert_user(core_user(&User::new(id)))
+                }
             };
         }
         let interactions = interactions(&catalog, &self.events, has_ratings, |e| e.id <= watermark);
@@ -123,8 +127,21 @@ impl Snapshot {
             has_ratings,
             has_timestamps: true,
         };
-        (dataset, unavailable)
+        ServingData {
+            dataset,
+            unavailable_items: unavailable,
+            absent_users,
+        }
     }
+}
+
+/// What a model version is served over.
+pub struct ServingData {
+    pub dataset: Dataset,
+    /// Model items no longer in the catalog: never recommended.
+    pub unavailable_items: Vec<u32>,
+    /// Model users no longer in the store (forgotten): their learned profile is not used.
+    pub absent_users: Vec<u32>,
 }
 
 /// Events after `after` (all when `until` is `None`, else up to and including `until`).

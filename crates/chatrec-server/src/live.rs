@@ -2,6 +2,7 @@
 //! store's catalog, swapped whole (never edited in place) when either changes, so a request
 //! always sees one consistent model and catalog.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
@@ -47,6 +48,9 @@ pub struct Live {
     pub watermark: EventId,
     /// Registry name of the model ("als", "ease", …).
     pub model_name: String,
+    /// Users the model learned but the store no longer has (forgotten): never served
+    /// from what the model learned of them.
+    pub absent_users: HashSet<u32>,
 }
 
 /// What a trained model version records about itself in its metadata.
@@ -85,25 +89,31 @@ pub async fn build(store: &dyn Store, factory: Arc<dyn EngineFactory>) -> Result
         .as_str()
         .unwrap_or("unknown")
         .to_owned();
-    let engine = tokio::task::spawn_blocking(move || -> Result<Engine, ServeError> {
+    let (engine, absent_users) = tokio::task::spawn_blocking(move || {
         let trained = TrainedModel::from_bytes(&active.artifact)
             .map_err(|e| ServeError::Model(format!("model version {version}: {e}")))?;
-        let (dataset, unavailable) =
+        let serving =
             snapshot.serving_dataset(&trained, trained_on.last_event, trained_on.has_ratings);
         let model: Arc<dyn Recommender> = Arc::from(trained.model);
         let engine = factory
-            .build(dataset, model)
+            .build(serving.dataset, model)
             .map_err(|e| ServeError::Model(format!("model version {version}: {e}")))?;
-        Ok(engine.with_unavailable(&unavailable))
+        let absent_users: HashSet<u32> = serving.absent_users.into_iter().collect();
+        Ok((
+            engine.with_unavailable(&serving.unavailable_items),
+            absent_users,
+        ))
     })
     .await
-    .map_err(|e| ServeError::Model(format!("building the engine failed: {e}")))??;
+    .map_err(|e| ServeError::Model(format!("building the engine failed: {e}")))?
+    .map_err(|e: ServeError| e)?;
     Ok(Live {
         engine: Arc::new(engine),
         version,
         revision,
         watermark: trained_on.last_event,
         model_name,
+        absent_users,
     })
 }
 
