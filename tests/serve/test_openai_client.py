@@ -17,7 +17,7 @@ Environment:
                                   openai.AuthenticationError
   CHATREC_TIMEOUT                 seconds per request (default 120)
 
-What it checks (see docs/.api-contract-draft.md, "OpenAI-compatible"):
+What it checks (see docs/serving.md, "OpenAI-compatible chat"):
   - GET /v1/models lists the model "chatrec";
   - a non-streaming completion has content, finish_reason "stop" and the extension field
     "chatrec" with recommended items (item_id, title, evidence);

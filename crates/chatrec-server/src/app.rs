@@ -1,12 +1,12 @@
 //! The server's shared state: store, the live engine and how it is kept current, the
 //! conversations held in memory, training jobs, keys and metrics.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chatrec_dialogue::Profile;
-use chatrec_store::{FeedbackKind, Store};
+use chatrec_store::{EventId, Store};
 use tokio::sync::Notify;
 
 use crate::auth::Guard;
@@ -116,31 +116,40 @@ impl App {
     }
 
     /// A user's profile for recommendations: their index in the model when it was trained
-    /// on them, and as opinions every event the model has not seen (later events, and all
-    /// dislikes, which training leaves out). `None` when the store knows nothing of them.
+    /// on them, and as opinions what the model has not seen: their events after its
+    /// training watermark (one index range read, usually empty) and their earlier
+    /// dislikes, which training leaves out. `None` when the store knows nothing of them.
     pub async fn profile_of(&self, live: &Live, user_id: &str) -> ApiResult<Option<Profile>> {
-        let events = self.store.list_user_feedback(user_id).await?;
         let engine = &live.engine;
         let user = engine
             .catalog()
             .user_index(user_id)
             .filter(|&u| (u as usize) < engine.interactions().n_rows())
             .filter(|u| !live.absent_users.contains(u));
+        let unseen_after = if user.is_some() {
+            live.watermark
+        } else {
+            EventId::START
+        };
+        let events = self
+            .store
+            .list_user_feedback_after(user_id, unseen_after)
+            .await?;
         if user.is_none() && events.is_empty() && self.store.get_user(user_id).await?.is_none() {
             return Ok(None);
         }
-        let mut latest: HashMap<u32, f32> = HashMap::new();
+        let mut latest: BTreeMap<u32, f32> = BTreeMap::new();
+        if let Some(disliked) = user.and_then(|u| live.dislikes.get(&u)) {
+            latest.extend(disliked.iter().map(|&item| (item, -1.0)));
+        }
         for event in &events {
-            let unseen = user.is_none() || event.id > live.watermark;
-            if !(unseen || event.kind == FeedbackKind::Dislike) {
-                continue;
-            }
             if let Some(item) = engine.catalog().item_index(&event.item_id) {
                 latest.insert(item, sentiment(event.kind, event.value));
             }
         }
-        let mut opinions: Vec<(u32, f32)> = latest.into_iter().collect();
-        opinions.sort_by_key(|&(item, _)| item);
-        Ok(Some(Profile { user, opinions }))
+        Ok(Some(Profile {
+            user,
+            opinions: latest.into_iter().collect(),
+        }))
     }
 }

@@ -120,7 +120,9 @@ impl Snapshot {
                 }
             };
         }
-        let interactions = interactions(&catalog, &self.events, has_ratings, |e| e.id <= watermark);
+        let seen = |e: &FeedbackEvent| e.id <= watermark;
+        let interactions = interactions(&catalog, &self.events, has_ratings, seen);
+        let dislikes = dislikes(&catalog, &self.events, seen);
         let dataset = Dataset {
             catalog,
             interactions,
@@ -131,6 +133,7 @@ impl Snapshot {
             dataset,
             unavailable_items: unavailable,
             absent_users,
+            dislikes,
         }
     }
 }
@@ -142,6 +145,36 @@ pub struct ServingData {
     pub unavailable_items: Vec<u32>,
     /// Model users no longer in the store (forgotten): their learned profile is not used.
     pub absent_users: Vec<u32>,
+    /// Per user, the items whose latest event the model saw is a dislike: training leaves
+    /// them out, so recommendations must exclude them by this list.
+    pub dislikes: HashMap<u32, Vec<u32>>,
+}
+
+/// Per user of `catalog`, the items whose latest accepted event is a dislike.
+fn dislikes(
+    catalog: &Catalog,
+    events: &[FeedbackEvent],
+    accept: impl Fn(&FeedbackEvent) -> bool,
+) -> HashMap<u32, Vec<u32>> {
+    let mut latest: HashMap<(u32, u32), FeedbackKind> = HashMap::new();
+    for event in events.iter().filter(|e| accept(e)) {
+        if let (Some(user), Some(item)) = (
+            catalog.user_index(&event.user_id),
+            catalog.item_index(&event.item_id),
+        ) {
+            latest.insert((user, item), event.kind);
+        }
+    }
+    let mut out: HashMap<u32, Vec<u32>> = HashMap::new();
+    for ((user, item), kind) in latest {
+        if kind == FeedbackKind::Dislike {
+            out.entry(user).or_default().push(item);
+        }
+    }
+    for items in out.values_mut() {
+        items.sort_unstable();
+    }
+    out
 }
 
 /// Events after `after` (all when `until` is `None`, else up to and including `until`).

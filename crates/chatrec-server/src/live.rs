@@ -2,7 +2,7 @@
 //! store's catalog, swapped whole (never edited in place) when either changes, so a request
 //! always sees one consistent model and catalog.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
@@ -51,6 +51,8 @@ pub struct Live {
     /// Users the model learned but the store no longer has (forgotten): never served
     /// from what the model learned of them.
     pub absent_users: HashSet<u32>,
+    /// Per user, items disliked in the events the model saw (training leaves dislikes out).
+    pub dislikes: HashMap<u32, Vec<u32>>,
 }
 
 /// What a trained model version records about itself in its metadata.
@@ -89,7 +91,7 @@ pub async fn build(store: &dyn Store, factory: Arc<dyn EngineFactory>) -> Result
         .as_str()
         .unwrap_or("unknown")
         .to_owned();
-    let (engine, absent_users) = tokio::task::spawn_blocking(move || {
+    let (engine, absent_users, dislikes) = tokio::task::spawn_blocking(move || {
         let trained = TrainedModel::from_bytes(&active.artifact)
             .map_err(|e| ServeError::Model(format!("model version {version}: {e}")))?;
         let serving =
@@ -99,14 +101,14 @@ pub async fn build(store: &dyn Store, factory: Arc<dyn EngineFactory>) -> Result
             .build(serving.dataset, model)
             .map_err(|e| ServeError::Model(format!("model version {version}: {e}")))?;
         let absent_users: HashSet<u32> = serving.absent_users.into_iter().collect();
-        Ok((
+        Ok::<_, ServeError>((
             engine.with_unavailable(&serving.unavailable_items),
             absent_users,
+            serving.dislikes,
         ))
     })
     .await
-    .map_err(|e| ServeError::Model(format!("building the engine failed: {e}")))?
-    .map_err(|e: ServeError| e)?;
+    .map_err(|e| ServeError::Model(format!("building the engine failed: {e}")))??;
     Ok(Live {
         engine: Arc::new(engine),
         version,
@@ -114,6 +116,7 @@ pub async fn build(store: &dyn Store, factory: Arc<dyn EngineFactory>) -> Result
         watermark: trained_on.last_event,
         model_name,
         absent_users,
+        dislikes,
     })
 }
 

@@ -423,12 +423,17 @@ impl Store for PgStore {
         Ok(ids.into_iter().map(EventId).collect())
     }
 
-    async fn list_user_feedback(&self, user_id: &str) -> StoreResult<Vec<FeedbackEvent>> {
+    async fn list_user_feedback_after(
+        &self,
+        user_id: &str,
+        after: EventId,
+    ) -> StoreResult<Vec<FeedbackEvent>> {
         let rows = sqlx::query(
             "SELECT id, user_id, item_id, kind, value, timestamp_ms FROM feedback \
-             WHERE user_id = $1 ORDER BY id",
+             WHERE user_id = $1 AND id > $2 ORDER BY id",
         )
         .bind(user_id)
+        .bind(after.0)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(feedback_from_row).collect()

@@ -87,7 +87,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     }
 
     /// A user's events, oldest id first.
-    async fn list_user_feedback(&self, user_id: &str) -> StoreResult<Vec<FeedbackEvent>>;
+    async fn list_user_feedback(&self, user_id: &str) -> StoreResult<Vec<FeedbackEvent>> {
+        self.list_user_feedback_after(user_id, EventId::START).await
+    }
+
+    /// A user's events with ids after `after`, oldest first: what a model trained up to
+    /// `after` has not seen (one index range scan, usually empty).
+    async fn list_user_feedback_after(
+        &self,
+        user_id: &str,
+        after: EventId,
+    ) -> StoreResult<Vec<FeedbackEvent>>;
 
     /// At most `limit` events with ids after `after`, in id order: how a replica catches up.
     async fn list_feedback_since(

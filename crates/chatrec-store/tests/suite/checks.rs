@@ -342,6 +342,18 @@ pub async fn feedback_ids_follow_input_order_and_catch_up_pages(fixture: &Fixtur
     assert_eq!(u1[0].value, 4.5);
     assert_eq!(u1[1].timestamp_ms, 50);
     assert_eq!(u1[2].value, 2.0);
+    // Only the events after a given id: what a model trained up to it has not seen.
+    let later = store
+        .list_user_feedback_after("u1", batch_ids[0])
+        .await
+        .expect("later events");
+    let later_ids: Vec<EventId> = later.iter().map(|e| e.id).collect();
+    assert_eq!(later_ids, vec![batch_ids[1], batch_ids[3]]);
+    assert!(store
+        .list_user_feedback_after("u1", batch_ids[3])
+        .await
+        .expect("none after the last")
+        .is_empty());
     let purchase = &store.list_user_feedback("u3").await.expect("u3")[0];
     assert_eq!(purchase.value, 19.99_f32);
     assert_eq!(purchase.item_id, "i4");

@@ -17,9 +17,6 @@ use crate::dialogue::build_engine;
 use crate::embedding::EmbedderArgs;
 use crate::progress::Bars;
 
-/// Rows per transaction when importing a data set into the store.
-const IMPORT_BATCH: usize = 5000;
-
 pub fn serve(args: ServeArgs, quiet: bool) -> Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -111,16 +108,26 @@ async fn run(config: ServerConfig, args: ServeArgs, quiet: bool) -> Result<()> {
 }
 
 /// Imports the data set in `data` when the store has no items yet: the first start of a
-/// fresh deployment. Each batch is one transaction; a rerun after an interruption starts
-/// over only if no item was written yet, so start replicas after the first server is ready.
+/// fresh deployment. Users and items are upserts and the events go in one transaction, so
+/// an interrupted import leaves either no events (the next start imports them) or all.
+/// Start replicas only after the first server is ready, so that one server imports.
 async fn import_if_empty(store: &dyn Store, data: &Path, quiet: bool) -> Result<()> {
-    if store.counts().await?.items > 0 {
+    let counts = store.counts().await?;
+    if counts.feedback_events > 0 || counts.model_versions > 0 {
         return Ok(());
     }
     if !data.exists() {
         tracing::warn!(
             "the store is empty and there is no data at {}: import items, users and feedback \
              through the API, or fetch a data set with `chatrec data fetch movielens-100k`",
+            data.display()
+        );
+        return Ok(());
+    }
+    if counts.items > 0 {
+        tracing::warn!(
+            items = counts.items,
+            "the store has items but no feedback: not importing {} over them",
             data.display()
         );
         return Ok(());
@@ -134,34 +141,9 @@ async fn import_if_empty(store: &dyn Store, data: &Path, quiet: bool) -> Result<
         "importing {} into the empty store",
         data.display()
     );
-    let bar = Bars::new(quiet);
-    use chatrec_models::Progress;
-    bar.start(
-        "importing",
-        (items.len() + users.len() + events.len()) as u64,
-    );
-    for chunk in users.chunks(IMPORT_BATCH) {
-        store.upsert_users(chunk).await?;
-        bar.advance(chunk.len() as u64);
-    }
-    for chunk in events.chunks(IMPORT_BATCH) {
-        // Items first would let a reader see a catalog without history; importing events
-        // needs the items, so they go in one batch right before.
-        if store.counts().await?.items == 0 {
-            for items in items.chunks(IMPORT_BATCH) {
-                store.upsert_items(items).await?;
-                bar.advance(items.len() as u64);
-            }
-        }
-        store.insert_feedback(chunk).await?;
-        bar.advance(chunk.len() as u64);
-    }
-    if events.is_empty() {
-        for chunk in items.chunks(IMPORT_BATCH) {
-            store.upsert_items(chunk).await?;
-        }
-    }
-    bar.finish();
+    store.upsert_users(&users).await?;
+    store.upsert_items(&items).await?;
+    store.insert_feedback(&events).await?;
     Ok(())
 }
 
