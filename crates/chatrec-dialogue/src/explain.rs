@@ -9,7 +9,7 @@ use chatrec_knowledge::graph::EvidenceKind;
 
 use crate::acts::{Constraint, Polarity};
 use crate::engine::Engine;
-use crate::reply::{Evidence, ProfileItem};
+use crate::reply::{Evidence, ProfileItem, ShownItem};
 use crate::state::{HeldConstraint, SessionState};
 
 /// Fewest shared likers worth citing: below this a "people who liked X also liked it"
@@ -109,6 +109,32 @@ pub fn describe_constraint(held: &HeldConstraint) -> String {
         Polarity::Include => what,
         Polarity::Exclude => format!("not {what}"),
     }
+}
+
+/// `items` with their scores as shown, each with its evidence, looked for among the first
+/// `max_profile_items` items of the session's profile (strongest first).
+pub fn shown_with_evidence(
+    engine: &Engine,
+    state: &SessionState,
+    items: impl Iterator<Item = (u32, f32)>,
+    query: Option<(&str, &[f32])>,
+    max_profile_items: usize,
+) -> Vec<ShownItem> {
+    let mut profile = profile_items(engine, state);
+    profile.truncate(max_profile_items);
+    let neighbours = neighbour_users(engine, state, &profile);
+    items
+        .map(|(item, score)| {
+            let it = engine.catalog.item(item);
+            ShownItem {
+                item,
+                item_id: it.id.clone(),
+                title: it.display_title(),
+                score,
+                evidence: evidence_for(engine, state, item, &profile, &neighbours, query),
+            }
+        })
+        .collect()
 }
 
 /// Everything that supports recommending `item` in this session, most specific first.

@@ -101,28 +101,12 @@ impl Engine {
     }
 
     fn shown_with_evidence(&self, state: &SessionState, items: &[(u32, f32)]) -> Vec<ShownItem> {
-        let mut profile_items = explain::profile_items(self, state);
-        profile_items.truncate(EVIDENCE_PROFILE_ITEMS);
-        let neighbours = explain::neighbour_users(self, state, &profile_items);
-        items
-            .iter()
-            .map(|&(item, score)| {
-                let it = self.catalog.item(item);
-                ShownItem {
-                    item,
-                    item_id: it.id.clone(),
-                    title: it.display_title(),
-                    score,
-                    evidence: explain::evidence_for(
-                        self,
-                        state,
-                        item,
-                        &profile_items,
-                        &neighbours,
-                        None,
-                    ),
-                }
-            })
-            .collect()
+        explain::shown_with_evidence(
+            self,
+            state,
+            items.iter().copied(),
+            None,
+            EVIDENCE_PROFILE_ITEMS,
+        )
     }
 }

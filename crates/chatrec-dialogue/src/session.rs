@@ -197,27 +197,6 @@ impl Session {
         items: impl Iterator<Item = (u32, f32)>,
         query: Option<(&str, &[f32])>,
     ) -> Vec<ShownItem> {
-        let engine = &self.engine;
-        let profile = explain::profile_items(engine, &self.state);
-        let neighbours = explain::neighbour_users(engine, &self.state, &profile);
-        items
-            .map(|(item, score)| {
-                let it = engine.catalog.item(item);
-                ShownItem {
-                    item,
-                    item_id: it.id.clone(),
-                    title: it.display_title(),
-                    score,
-                    evidence: explain::evidence_for(
-                        engine,
-                        &self.state,
-                        item,
-                        &profile,
-                        &neighbours,
-                        query,
-                    ),
-                }
-            })
-            .collect()
+        explain::shown_with_evidence(&self.engine, &self.state, items, query, usize::MAX)
     }
 }

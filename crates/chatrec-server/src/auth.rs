@@ -5,6 +5,7 @@
 //! configured, reading and chatting are open (any key or none is accepted there, as OpenAI
 //! clients always send one); writes and admin always need an admin key.
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -16,7 +17,6 @@ use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
-use sha2_free::fingerprint;
 
 use crate::config::{AuthConfig, LimitsConfig};
 use crate::error::ApiError;
@@ -156,15 +156,11 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-mod sha2_free {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-
-    /// A short stand-in for a key in limiter buckets, so keys are not kept verbatim.
-    pub fn fingerprint(key: &str) -> u64 {
-        let mut hasher = DefaultHasher::new();
-        key.hash(&mut hasher);
-        hasher.finish()
-    }
+/// A short stand-in for a key in limiter buckets, so keys are not kept verbatim.
+fn fingerprint(key: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish()
 }
 
 async fn check(guard: &Guard, scope: Scope, request: Request, next: Next) -> Response {

@@ -156,18 +156,9 @@ fn dislikes(
     events: &[FeedbackEvent],
     accept: impl Fn(&FeedbackEvent) -> bool,
 ) -> HashMap<u32, Vec<u32>> {
-    let mut latest: HashMap<(u32, u32), FeedbackKind> = HashMap::new();
-    for event in events.iter().filter(|e| accept(e)) {
-        if let (Some(user), Some(item)) = (
-            catalog.user_index(&event.user_id),
-            catalog.item_index(&event.item_id),
-        ) {
-            latest.insert((user, item), event.kind);
-        }
-    }
     let mut out: HashMap<u32, Vec<u32>> = HashMap::new();
-    for ((user, item), kind) in latest {
-        if kind == FeedbackKind::Dislike {
+    for ((user, item), event) in latest_per_pair(catalog, events, accept) {
+        if event.kind == FeedbackKind::Dislike {
             out.entry(user).or_default().push(item);
         }
     }
@@ -223,6 +214,24 @@ pub fn sentiment(kind: FeedbackKind, value: f32) -> f32 {
     }
 }
 
+/// The latest accepted event of each (user, item) pair of `catalog`.
+fn latest_per_pair<'a>(
+    catalog: &Catalog,
+    events: &'a [FeedbackEvent],
+    accept: impl Fn(&FeedbackEvent) -> bool,
+) -> HashMap<(u32, u32), &'a FeedbackEvent> {
+    let mut latest = HashMap::new();
+    for event in events.iter().filter(|e| accept(e)) {
+        if let (Some(user), Some(item)) = (
+            catalog.user_index(&event.user_id),
+            catalog.item_index(&event.item_id),
+        ) {
+            latest.insert((user, item), event);
+        }
+    }
+    latest
+}
+
 /// One interaction per (user, item) of `catalog`, from the latest accepted event.
 fn interactions(
     catalog: &Catalog,
@@ -230,16 +239,7 @@ fn interactions(
     has_ratings: bool,
     accept: impl Fn(&FeedbackEvent) -> bool,
 ) -> Vec<Interaction> {
-    let mut latest: HashMap<(u32, u32), &FeedbackEvent> = HashMap::new();
-    for event in events.iter().filter(|e| accept(e)) {
-        let (Some(user), Some(item)) = (
-            catalog.user_index(&event.user_id),
-            catalog.item_index(&event.item_id),
-        ) else {
-            continue;
-        };
-        latest.insert((user, item), event);
-    }
+    let latest = latest_per_pair(catalog, events, accept);
     let mut out: Vec<Interaction> = latest
         .into_iter()
         .filter_map(|((user, item), event)| {

@@ -28,7 +28,7 @@ pub use app::App;
 pub use config::ServerConfig;
 pub use error::{ApiError, ServeError};
 pub use live::{EngineFactory, PlainEngine};
-pub use routes::{openapi_json, router};
+pub use routes::router;
 
 /// Serves `app` on its configured address until `shutdown` resolves, then finishes the
 /// requests in flight.

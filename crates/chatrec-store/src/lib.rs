@@ -87,8 +87,8 @@ fn sqlite_path(url: &str) -> StoreResult<Option<&str>> {
     Ok(Some(path))
 }
 
-/// A URL fit for error messages: the scheme and host part without any password.
-pub(crate) fn redacted_url(url: &str) -> String {
+/// A URL fit for messages and logs: the scheme and host part without any password.
+pub fn redacted_url(url: &str) -> String {
     match url.split_once("://") {
         Some((scheme, rest)) => {
             let after_credentials = rest.rsplit_once('@').map_or(rest, |(_, host)| host);

@@ -212,6 +212,18 @@ pub struct ImportReport {
     pub errors: Vec<ImportError>,
 }
 
+impl ImportReport {
+    /// 200 when every batch was written, 422 when any was refused.
+    fn into_answer(self) -> (StatusCode, Json<ImportReport>) {
+        let status = if self.batches_refused == 0 {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        (status, Json(self))
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct ImportError {
     pub line: usize,
@@ -236,12 +248,7 @@ pub async fn import_items(
     })
     .await?;
     app.refresh_soon();
-    let status = if report.batches_refused == 0 {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok((status, Json(report)))
+    Ok(report.into_answer())
 }
 
 /// Bulk import of users: JSON lines, as for items.
@@ -259,12 +266,7 @@ pub async fn import_users(
         async move { store.upsert_users(&batch).await }
     })
     .await?;
-    let status = if report.batches_refused == 0 {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok((status, Json(report)))
+    Ok(report.into_answer())
 }
 
 const MAX_LISTED_ERRORS: usize = 1000;

@@ -153,10 +153,3 @@ async fn json_method_not_allowed(response: Response) -> Response {
     }
     response
 }
-
-/// The OpenAPI document, for tools that want it without a running server.
-pub fn openapi_json() -> String {
-    let app_less = OpenApiRouter::<()>::with_openapi(ApiDoc::openapi());
-    let (_, api) = app_less.split_for_parts();
-    api.to_pretty_json().unwrap_or_default()
-}

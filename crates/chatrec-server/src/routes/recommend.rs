@@ -57,6 +57,18 @@ fn comma_list(text: Option<&str>) -> Vec<String> {
     .unwrap_or_default()
 }
 
+/// The list length asked for (10 by default), within the configured bounds.
+fn list_length(app: &App, n: Option<usize>) -> ApiResult<usize> {
+    let n = n.unwrap_or(10);
+    let max = app.config.limits.max_items_per_request;
+    if n == 0 || n > max {
+        return Err(ApiError::bad_request(format!(
+            "n = {n} is outside 1..={max}"
+        )));
+    }
+    Ok(n)
+}
+
 fn list_request(
     app: &App,
     live: &Live,
@@ -65,13 +77,7 @@ fn list_request(
     categories: Vec<String>,
     exclude: &[String],
 ) -> ApiResult<ListRequest> {
-    let n = n.unwrap_or(10);
-    let max = app.config.limits.max_items_per_request;
-    if n == 0 || n > max {
-        return Err(ApiError::bad_request(format!(
-            "n = {n} is outside 1..={max}"
-        )));
-    }
+    let n = list_length(app, n)?;
     let catalog = live.engine.catalog();
     let unknown = categories.iter().find(|c| {
         !catalog
@@ -224,13 +230,7 @@ pub async fn similar(
     Query(params): Query<SimilarParams>,
 ) -> ApiResult<Json<Similar>> {
     let live = app.live()?;
-    let n = params.n.unwrap_or(10);
-    let max = app.config.limits.max_items_per_request;
-    if n == 0 || n > max {
-        return Err(ApiError::bad_request(format!(
-            "n = {n} is outside 1..={max}"
-        )));
-    }
+    let n = list_length(&app, params.n)?;
     let item = live
         .engine
         .catalog()

@@ -60,9 +60,12 @@ fn config(args: &ServeArgs) -> Result<ServerConfig> {
 
 async fn run(config: ServerConfig, args: ServeArgs, quiet: bool) -> Result<()> {
     let url = config.store_url();
-    let store = chatrec_store::open(&url)
-        .await
-        .with_context(|| format!("cannot open the store {}", redact(&url)))?;
+    let store = chatrec_store::open(&url).await.with_context(|| {
+        format!(
+            "cannot open the store {}",
+            chatrec_store::redacted_url(&url)
+        )
+    })?;
     tracing::info!(backend = %store.backend(), "store open");
 
     if !args.no_import {
@@ -193,15 +196,4 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
-}
-
-/// A store URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.rsplit_once('@') {
-            Some((_, host)) => format!("{scheme}://…@{host}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
 }
