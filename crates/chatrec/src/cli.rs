@@ -85,7 +85,7 @@ pub enum Command {
         start it imports the data set in DATA into the store and trains the first model; later \
         starts are instant. Several servers can share one PostgreSQL database (--store \
         postgres://...): feedback written through one is used by all, and a model version \
-        activated on one is served by all within a second.\n\n\
+        activated on one is served by all a few seconds later.\n\n\
         Examples:\n  \
         chatrec serve                                   # http://127.0.0.1:7878\n  \
         chatrec serve --admin-key $(openssl rand -hex 24)\n  \
