@@ -53,8 +53,27 @@ impl SqliteStore {
     }
 
     /// Like [`SqliteStore::open`] with a given number of pooled connections (at least 1).
+    ///
+    /// Servers opening a new file at the same moment can meet SQLITE_BUSY while one of them
+    /// switches the file to WAL, a step SQLite does not wait on with the busy timeout; such
+    /// an open is retried a few times after a short pause instead of failing the start.
     pub async fn open_with(path: impl AsRef<Path>, max_connections: u32) -> StoreResult<Self> {
-        let path = path.as_ref().to_path_buf();
+        const ATTEMPTS: u32 = 10;
+        let mut attempt = 1;
+        loop {
+            match Self::open_once(path.as_ref(), max_connections).await {
+                Err(StoreError::Unavailable(_)) if attempt < ATTEMPTS => {
+                    tokio::time::sleep(std::time::Duration::from_millis(25 * u64::from(attempt)))
+                        .await;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn open_once(path: &Path, max_connections: u32) -> StoreResult<Self> {
+        let path = path.to_path_buf();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|source| StoreError::Io {
                 context: format!("creating folder {}", parent.display()),
