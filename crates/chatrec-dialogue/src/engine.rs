@@ -10,6 +10,7 @@ use chatrec_knowledge::titles::TitleIndex;
 use chatrec_models::Recommender;
 use thiserror::Error;
 
+use crate::assist::Assistant;
 use crate::session::Session;
 use crate::understand::Understander;
 
@@ -103,6 +104,9 @@ pub struct Engine {
     /// Per item: true when it must not be recommended (deleted from the catalog since the
     /// model was trained); empty when every item is available.
     pub(crate) unavailable: Vec<bool>,
+    /// A language model that may understand, rerank and phrase instead of the built-in
+    /// layer; `None` runs fully offline.
+    pub(crate) assistant: Option<Arc<dyn Assistant>>,
 }
 
 impl Engine {
@@ -209,6 +213,7 @@ impl Engine {
             median_year,
             options,
             unavailable: Vec::new(),
+            assistant: None,
         })
     }
 
@@ -252,6 +257,22 @@ impl Engine {
             Vec::new()
         };
         self
+    }
+
+    /// Lets `assistant` take over understanding, reranking and phrasing where it answers
+    /// validly; the built-in layer answers wherever it declines.
+    pub fn with_assistant(mut self, assistant: Arc<dyn Assistant>) -> Self {
+        self.assistant = Some(assistant);
+        self
+    }
+
+    pub fn assistant(&self) -> Option<&Arc<dyn Assistant>> {
+        self.assistant.as_ref()
+    }
+
+    /// Category names in the catalog's spelling.
+    pub fn categories(&self) -> &[String] {
+        &self.categories
     }
 
     /// Whether `item` may be recommended.

@@ -4,10 +4,12 @@
 //! the request's text, knowledge-graph neighbours of liked items, hard filters) -> rerank
 //! (relevance and constraint fit, diversified) -> explain (evidence from the data) ->
 //! respond (text from templates, every claim backed by an evidence record).
-//! It knows nothing of HTTP or SQL; an LLM plugs into the same seams later.
+//! It knows nothing of HTTP, SQL or language models; a model plugs into the understand,
+//! rerank and phrase seams through the [`assist::Assistant`] trait.
 
 pub mod acts;
 pub mod apply;
+pub mod assist;
 pub mod candidates;
 pub mod engine;
 pub mod explain;
@@ -24,6 +26,7 @@ pub use acts::{
     Act, ActKind, Constraint, ItemMention, ParseContext, Polarity, Relation, Strictness, Target,
     TitleRole,
 };
+pub use assist::{Assistant, AssistantCounts, TaskCounts};
 pub use engine::{DialogueError, Engine, EngineOptions};
 pub use profile::{ListRequest, Profile};
 pub use reply::{Evidence, ProfileItem, ShownItem, TurnReply};

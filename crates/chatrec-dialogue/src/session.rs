@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use crate::acts::{Act, ActKind, ItemMention, ParseContext};
 use crate::apply::apply_acts;
-use crate::candidates;
+use crate::assist::{checked_order, PhraseInput, RerankCandidate, RerankInput, UnderstandInput};
+use crate::candidates::{self, Candidate};
 use crate::engine::Engine;
 use crate::explain;
 use crate::policy;
@@ -16,6 +17,9 @@ use crate::state::{SessionState, TurnRecord};
 /// Earlier free-text requests still matched besides the latest: "set in space", then
 /// "funny" looks for funny films set in space.
 const QUERIES_COMBINED: usize = 2;
+
+/// Candidates an assistant may rerank: the recommender's top 20, as in Chat-Rec.
+pub const RERANK_POOL: usize = 20;
 
 /// A conversation with one user over a shared [`Engine`]. Cheap to create; not shared
 /// between threads (each conversation owns its state).
@@ -54,7 +58,17 @@ impl Session {
     /// that says what can be asked.
     pub fn turn(&mut self, text: &str) -> TurnReply {
         let context = self.parse_context();
-        let acts = self.engine.understander.parse(text, &context);
+        let assisted = self.engine.assistant.as_ref().and_then(|assistant| {
+            assistant.understand(&UnderstandInput {
+                engine: &self.engine,
+                state: &self.state,
+                text,
+                context: &context,
+            })
+        });
+        let acts = assisted
+            .filter(|acts| !acts.is_empty())
+            .unwrap_or_else(|| self.engine.understander.parse(text, &context));
         self.answer(text, acts)
     }
 
@@ -99,7 +113,7 @@ impl Session {
         let explained = self.explained(&plan.explain, &plan.describe);
 
         // respond
-        let (reply, question) = compose(&ReplyInput {
+        let (draft, question) = compose(&ReplyInput {
             engine: &engine,
             state: &self.state,
             effects: &effects,
@@ -108,6 +122,7 @@ impl Session {
             explained: &explained,
             turn: self.turns,
         });
+        let reply = self.phrased(text, draft, question, &items, &explained);
         if !items.is_empty() {
             self.state.mark_shown(&items);
         }
@@ -162,10 +177,79 @@ impl Session {
             query_scores.as_deref(),
             options.candidate_pool,
         );
-        let picked =
-            candidates::diversify(engine, &ranked, options.items_per_turn, options.mmr_lambda);
+        let picked = self
+            .reranked(&ranked, query_text.as_deref())
+            .unwrap_or_else(|| {
+                candidates::diversify(engine, &ranked, options.items_per_turn, options.mmr_lambda)
+                    .iter()
+                    .map(|c| (c.item, c.score))
+                    .collect()
+            });
         let query = query_text.as_deref().zip(query_scores.as_deref());
-        self.with_evidence(picked.iter().map(|c| (c.item, c.score)), query)
+        self.with_evidence(picked.into_iter(), query)
+    }
+
+    /// The assistant's choice and order among the best candidates, with the recommender's
+    /// scores; `None` when there is no assistant or it declined.
+    fn reranked(&self, ranked: &[Candidate], query: Option<&str>) -> Option<Vec<(u32, f32)>> {
+        let assistant = self.engine.assistant.as_ref()?;
+        let k = self.engine.options().items_per_turn;
+        let offered: Vec<RerankCandidate> = ranked
+            .iter()
+            .take(RERANK_POOL)
+            .map(|c| RerankCandidate {
+                item: c.item,
+                score: c.score,
+            })
+            .collect();
+        if offered.is_empty() {
+            return None;
+        }
+        let order = assistant.rerank(&RerankInput {
+            engine: &self.engine,
+            state: &self.state,
+            query,
+            candidates: &offered,
+            k,
+        })?;
+        let order = checked_order(order, &offered, k)?;
+        Some(
+            order
+                .into_iter()
+                .filter_map(|item| offered.iter().find(|c| c.item == item))
+                .map(|c| (c.item, c.score))
+                .collect(),
+        )
+    }
+
+    /// The assistant's wording of a reply that carries items or explanations; the
+    /// built-in `draft` otherwise (and always for questions, whose options must stay
+    /// exactly as listed).
+    fn phrased(
+        &self,
+        text: &str,
+        draft: String,
+        question: bool,
+        items: &[ShownItem],
+        explained: &[ShownItem],
+    ) -> String {
+        let Some(assistant) = self.engine.assistant.as_ref() else {
+            return draft;
+        };
+        if question || (items.is_empty() && explained.is_empty()) {
+            return draft;
+        }
+        assistant
+            .phrase(&PhraseInput {
+                engine: &self.engine,
+                state: &self.state,
+                user_text: text,
+                draft: &draft,
+                items,
+                explained,
+            })
+            .filter(|reply| !reply.trim().is_empty())
+            .unwrap_or(draft)
     }
 
     /// Evidence for the items a turn explains or describes: as shown when they were shown,

@@ -24,6 +24,10 @@ pub struct ServerConfig {
     /// How often every server checks the store for a newly activated model version or
     /// changed catalog, in milliseconds.
     pub refresh_interval_ms: u64,
+    /// The language model in the dialogue (`[llm]`: provider = "none" | "local" | "openai",
+    /// base_url, model, model_path, tasks, timeout_secs, max_retries, concurrency, ...); the
+    /// API key comes from CHATREC_LLM_API_KEY or OPENAI_API_KEY.
+    pub llm: chatrec_llm::LlmConfig,
 }
 
 impl Default for ServerConfig {
@@ -36,6 +40,7 @@ impl Default for ServerConfig {
             auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
             refresh_interval_ms: 1000,
+            llm: chatrec_llm::LlmConfig::default(),
         }
     }
 }

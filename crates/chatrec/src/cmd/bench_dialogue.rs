@@ -70,6 +70,9 @@ struct DialogueBench {
     new_users: Latency,
     known_users: Latency,
     all: Latency,
+    /// What the language model did, with `--llm`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    llm: Option<String>,
 }
 
 fn latency(mut ms: Vec<f64>) -> Latency {
@@ -106,6 +109,8 @@ pub fn dialogue(args: &BenchDialogueArgs, quiet: bool) -> Result<()> {
         &args.embedding,
         quiet,
     )?;
+    let assistant = args.llm.assistant(&args.data)?;
+    let engine = std::sync::Arc::new(crate::llm::attach(engine, &assistant));
     let user_ids: Vec<String> = engine
         .catalog()
         .users()
@@ -145,6 +150,7 @@ pub fn dialogue(args: &BenchDialogueArgs, quiet: bool) -> Result<()> {
         new_users: latency(new_ms),
         known_users: latency(known_ms),
         all: latency(all),
+        llm: assistant.as_ref().map(|a| crate::llm::summary(a)),
     };
     let json = serde_json::to_string_pretty(&report)?;
     if let Some(path) = &args.json {
@@ -156,6 +162,9 @@ pub fn dialogue(args: &BenchDialogueArgs, quiet: bool) -> Result<()> {
         report.items,
         if semantic_search { "on" } else { "off" }
     );
+    if let Some(llm) = &report.llm {
+        println!("  with {llm}");
+    }
     for (label, l) in [
         ("new users", &report.new_users),
         ("known users", &report.known_users),

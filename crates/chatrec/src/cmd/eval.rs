@@ -140,8 +140,20 @@ pub fn eval(args: &EvalArgs, quiet: bool) -> Result<()> {
     if let Some(rating) = &output.rating {
         println!("{}", rating_text(&output.ranking.model, rating));
     }
+    let llm_rerank = if args.llm.enabled() {
+        let report =
+            super::eval_llm::rerank_eval(args, &prepared.dataset, &prepared.split, &params, quiet)?;
+        println!("{}", super::eval_llm::text(&report));
+        Some(report)
+    } else {
+        None
+    };
     if let Some(path) = &args.json {
-        write_file(path, &serde_json::to_string_pretty(&output)?)?;
+        let mut json = serde_json::to_value(&output)?;
+        if let Some(report) = &llm_rerank {
+            json["llm_rerank"] = serde_json::to_value(report)?;
+        }
+        write_file(path, &serde_json::to_string_pretty(&json)?)?;
     }
     Ok(())
 }

@@ -74,6 +74,8 @@ pub fn eval_dialogue(args: &EvalDialogueArgs, quiet: bool) -> Result<()> {
         &args.embedding,
         quiet,
     )?;
+    let assistant = args.llm.assistant(&args.data)?;
+    let engine = crate::llm::attach(engine, &assistant);
     let has_graph = engine.graph().is_some();
     let has_search = engine.has_search();
     let world = SimWorld::new(Arc::new(engine), &parts.test)?;
@@ -124,8 +126,23 @@ pub fn eval_dialogue(args: &EvalDialogueArgs, quiet: bool) -> Result<()> {
         if has_graph { "yes" } else { "no" },
         if has_search { "yes" } else { "no" },
     );
-    let table = report.text_table();
+    let header = match &assistant {
+        Some(assistant) => format!("{header}, LLM {}", assistant.model().name()),
+        None => header,
+    };
+    let table = match &assistant {
+        Some(assistant) => format!(
+            "{}\n{}",
+            report.text_table(),
+            crate::llm::summary(assistant)
+        ),
+        None => report.text_table(),
+    };
     println!("{header}\n\n{table}");
+    let mut report_json = serde_json::to_value(&report)?;
+    if let Some(assistant) = &assistant {
+        report_json["llm"] = crate::llm::report_json(assistant);
+    }
 
     if args.verbose {
         for c in &conversations {
@@ -147,7 +164,7 @@ pub fn eval_dialogue(args: &EvalDialogueArgs, quiet: bool) -> Result<()> {
         write_file(path, &text)?;
     }
     if let Some(path) = &args.json {
-        write_file(path, &serde_json::to_string_pretty(&report)?)?;
+        write_file(path, &serde_json::to_string_pretty(&report_json)?)?;
     }
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -163,7 +180,7 @@ pub fn eval_dialogue(args: &EvalDialogueArgs, quiet: bool) -> Result<()> {
         write_file(&dir.join("eval-dialogue.svg"), &report.svg_chart(&title))?;
         write_file(
             &dir.join("eval-dialogue.json"),
-            &serde_json::to_string_pretty(&report)?,
+            &serde_json::to_string_pretty(&report_json)?,
         )?;
         if !quiet {
             eprintln!(

@@ -3,6 +3,7 @@
 mod batch;
 pub(crate) mod bench;
 mod bench_dialogue;
+mod bench_llm;
 mod bench_vectors;
 mod chat;
 mod content;
@@ -10,6 +11,7 @@ mod data;
 mod embed;
 mod eval;
 mod eval_dialogue;
+mod eval_llm;
 pub(crate) mod knowledge;
 pub(crate) mod model;
 mod search;
@@ -47,6 +49,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench(BenchCommand::Embed(args)) => embed::bench(&args, quiet),
         Command::Bench(BenchCommand::Vectors(args)) => bench_vectors::vectors(&args, quiet),
         Command::Bench(BenchCommand::Dialogue(args)) => bench_dialogue::dialogue(&args, quiet),
+        Command::Bench(BenchCommand::Llm(args)) => bench_llm::llm(&args, quiet),
         Command::EvalColdstart(args) => content::eval_coldstart(&args, quiet),
         Command::AddItem(args) => content::add_item(&args, quiet),
         Command::EvalHybrid(args) => content::eval_hybrid(&args, quiet),

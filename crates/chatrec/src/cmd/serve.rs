@@ -54,6 +54,10 @@ fn config(args: &ServeArgs) -> Result<ServerConfig> {
     if let Some(model) = &args.model {
         config.model.name = model.clone();
     }
+    if let Some(provider) = &args.llm {
+        config.llm.provider = provider.parse().map_err(anyhow::Error::msg)?;
+    }
+    config.llm = config.llm.clone().with_env();
     config.validate()?;
     Ok(config)
 }
@@ -85,9 +89,14 @@ async fn run(config: ServerConfig, args: ServeArgs, quiet: bool) -> Result<()> {
         );
     }
 
+    let assistant = crate::llm::assistant_from(&config.llm, &config.data)?;
+    if let Some(assistant) = &assistant {
+        tracing::info!(model = %assistant.model().name(), tasks = ?assistant.tasks(), "language model on");
+    }
     let factory = Arc::new(DialogueEngine {
         data: config.data.clone(),
         embedding: args.embedding.clone(),
+        assistant,
     });
     let app = App::new(config, store.clone(), factory).await?;
     match app.live.get() {
@@ -155,6 +164,8 @@ async fn import_if_empty(store: &dyn Store, data: &Path, quiet: bool) -> Result<
 struct DialogueEngine {
     data: PathBuf,
     embedding: EmbedderArgs,
+    /// Shared by every engine version, so its counts cover the server's whole life.
+    assistant: Option<Arc<chatrec_llm::LlmAssistant>>,
 }
 
 impl EngineFactory for DialogueEngine {
@@ -171,6 +182,7 @@ impl EngineFactory for DialogueEngine {
             &self.embedding,
             true,
         )
+        .map(|engine| crate::llm::attach(engine, &self.assistant))
         .map_err(|e| format!("{e:#}").into())
     }
 }
