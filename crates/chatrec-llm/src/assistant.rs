@@ -20,8 +20,8 @@ use crate::rerank::{parse_ranking, Ranked};
 use crate::understand::parse_acts;
 
 const UNDERSTAND_TOKENS: u32 = 160;
-/// An id and a reason of at most 100 characters fit in 45 tokens.
-const RERANK_TOKENS_PER_ITEM: u32 = 45;
+/// An id and a reason of at most 60 letters fit in 80 tokens even at a token a letter.
+const RERANK_TOKENS_PER_ITEM: u32 = 80;
 const PHRASE_TOKENS: u32 = 120;
 /// Problems kept for `recent_problems`.
 const PROBLEMS_KEPT: usize = 32;

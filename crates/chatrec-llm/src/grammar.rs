@@ -38,7 +38,7 @@ pub const BARE_ACTS: &[&str] = &[
 pub const MAX_ACTS: usize = 6;
 /// Longest free-text value the grammar lets a model write.
 const MAX_VALUE_CHARS: usize = 80;
-const MAX_REASON_CHARS: usize = 100;
+const MAX_REASON_CHARS: usize = 60;
 
 /// `{"acts":[{"act":"like","value":"Alien"}, …]}`.
 pub fn understand_format(categories: &[String]) -> OutputFormat {
@@ -132,11 +132,10 @@ pub fn rerank_format(ids: &[String], k: usize) -> OutputFormat {
         r#"root ::= "{{" ws "\"items\"" ws ":" ws "[" ws item ( ws "," ws item ){{{more}}} ws "]" ws "}}"
 item ::= "{{" ws "\"id\"" ws ":" ws id ws "," ws "\"reason\"" ws ":" ws reason ws "}}"
 id ::= {ids}
-{reason}
+reason ::= "\"" [a-zA-Z ,.;'()-]{{0,{MAX_REASON_CHARS}}} "\""
 {ws}"#,
         more = k - 1,
         ids = alternatives(ids.iter().map(String::as_str)),
-        reason = string_rule("reason", MAX_REASON_CHARS),
         ws = WS_RULE,
     );
     OutputFormat::Json {

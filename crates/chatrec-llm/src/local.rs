@@ -15,6 +15,8 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use llama_cpp_2::token::LlamaToken;
 use serde::Serialize;
 
@@ -57,6 +59,15 @@ pub struct Speed {
     pub prompt_tokens_per_sec: f64,
     pub generated_tokens: usize,
     pub generated_tokens_per_sec: f64,
+}
+
+/// How the next token is chosen: freely, or under a grammar.
+enum Picker {
+    Free(LlamaSampler),
+    Constrained {
+        grammar: LlamaSampler,
+        pick: LlamaSampler,
+    },
 }
 
 pub struct LocalModel {
@@ -192,11 +203,11 @@ impl LocalModel {
         let mut context = self.context(needed as u32)?;
         let mut batch = LlamaBatch::new(PROMPT_BATCH, 1);
         self.feed(&mut context, &mut batch, &tokens, 0)?;
-        let mut sampler = self.sampler(request)?;
+        let mut picker = self.picker(request)?;
         let mut bytes: Vec<u8> = Vec::new();
         let mut generated = 0u64;
         for position in tokens.len()..tokens.len() + budget {
-            let token = sampler.sample(&context, batch.n_tokens() - 1);
+            let token = self.next_token(&mut picker, &context, batch.n_tokens() - 1)?;
             if vocab.is_eog(token) {
                 break;
             }
@@ -218,7 +229,7 @@ impl LocalModel {
         })
     }
 
-    fn sampler(&self, request: &CompletionRequest) -> Result<LlamaSampler, LlmError> {
+    fn picker(&self, request: &CompletionRequest) -> Result<Picker, LlmError> {
         let pick = if request.temperature <= 0.0 {
             LlamaSampler::greedy()
         } else {
@@ -228,13 +239,50 @@ impl LocalModel {
             ])
         };
         Ok(match &request.format {
-            OutputFormat::Text => pick,
+            OutputFormat::Text => Picker::Free(pick),
             OutputFormat::Json { grammar, .. } => {
-                let constrain = LlamaSampler::grammar(&self.model, grammar, "root")
+                let grammar = LlamaSampler::grammar(&self.model, grammar, "root")
                     .map_err(|e| self.fail(format!("the output grammar does not compile: {e}")))?;
-                LlamaSampler::chain_simple([constrain, pick])
+                Picker::Constrained { grammar, pick }
             }
         })
+    }
+
+    /// The next token. Under a grammar, the model's own choice is kept when the grammar
+    /// allows it, and the grammar is applied to the whole vocabulary only when it does not
+    /// (as llama.cpp's own sampler does): checking 49k tokens at every step is what makes
+    /// constrained generation slow.
+    fn next_token(
+        &self,
+        picker: &mut Picker,
+        context: &LlamaContext<'_>,
+        index: i32,
+    ) -> Result<LlamaToken, LlmError> {
+        let (grammar, pick) = match picker {
+            Picker::Free(pick) => return Ok(pick.sample(context, index)),
+            Picker::Constrained { grammar, pick } => (grammar, pick),
+        };
+        let first = pick.sample(context, index);
+        let logit = context
+            .get_logits_ith(index)
+            .get(first.0 as usize)
+            .copied()
+            .unwrap_or(f32::NEG_INFINITY);
+        let mut single =
+            LlamaTokenDataArray::new(vec![LlamaTokenData::new(first, logit, 0.0)], false);
+        single.apply_sampler(grammar);
+        let allowed = single.data.first().is_some_and(|d| d.logit().is_finite());
+        let token = if allowed {
+            first
+        } else {
+            let mut all = context.token_data_array_ith(index);
+            all.apply_sampler(grammar);
+            all.apply_sampler(pick);
+            all.selected_token()
+                .ok_or_else(|| self.fail("the grammar allows no token here"))?
+        };
+        grammar.accept(token);
+        Ok(token)
     }
 
     /// Prompt processing and generation speed on this machine, as llama-bench measures
