@@ -213,13 +213,7 @@ impl LocalModel {
             }
             generated += 1;
             bytes.extend(vocab.token_to_piece(token, false, None));
-            batch.clear();
-            batch
-                .add(token, position as i32, &[0], true)
-                .map_err(|e| self.fail(e))?;
-            context
-                .decode(&mut batch)
-                .map_err(|e| self.fail(format!("decode failed: {e}")))?;
+            self.feed(&mut context, &mut batch, &[token], position)?;
         }
         Ok(Completion {
             text: String::from_utf8_lossy(&bytes).into_owned(),
@@ -312,13 +306,7 @@ impl LocalModel {
             let mut context = self.context((generate + 8) as u32)?;
             let started = Instant::now();
             for (position, &token) in tokens[..generate].iter().enumerate() {
-                batch.clear();
-                batch
-                    .add(token, position as i32, &[0], true)
-                    .map_err(|e| self.fail(e))?;
-                context
-                    .decode(&mut batch)
-                    .map_err(|e| self.fail(format!("decode failed: {e}")))?;
+                self.feed(&mut context, &mut batch, &[token], position)?;
             }
             generate_time += started.elapsed();
         }
