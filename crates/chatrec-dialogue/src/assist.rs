@@ -78,7 +78,8 @@ pub struct AssistantCounts {
 /// the task to the built-in layer (the model is off for that task, failed, or answered
 /// invalidly); implementations count those fallbacks in [`Assistant::counts`].
 pub trait Assistant: Send + Sync {
-    /// The turn as typed acts, or `None` for the built-in parser's.
+    /// The turn as typed acts, or `None` for the built-in parser's. The session reconciles
+    /// them with the parser's reading ([`crate::understand::reconcile`]).
     fn understand(&self, input: &UnderstandInput<'_>) -> Option<Vec<Act>>;
     /// `k` candidates in the order to show them, or `None` for the built-in reranker.
     fn rerank(&self, input: &RerankInput<'_>) -> Option<Vec<u32>>;

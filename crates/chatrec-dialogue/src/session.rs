@@ -13,6 +13,7 @@ use crate::policy;
 use crate::reply::{ShownItem, TurnReply};
 use crate::respond::{compose, ReplyInput};
 use crate::state::{SessionState, TurnRecord};
+use crate::understand::reconcile;
 
 /// Earlier free-text requests still matched besides the latest: "set in space", then
 /// "funny" looks for funny films set in space.
@@ -66,9 +67,8 @@ impl Session {
                 context: &context,
             })
         });
-        let acts = assisted
-            .filter(|acts| !acts.is_empty())
-            .unwrap_or_else(|| self.engine.understander.parse(text, &context));
+        let builtin = self.engine.understander.parse(text, &context);
+        let acts = reconcile(builtin, assisted.unwrap_or_default());
         self.answer(text, acts)
     }
 

@@ -1,7 +1,8 @@
 //! Whether a written reply stays with its evidence. A reply may reword, but every name and
 //! number in it (a capitalised word inside a sentence, any figure) must appear in the
-//! draft, the user's words or the items' evidence; every recommended title must be
-//! there; and no run of words from the instructions may be repeated back.
+//! draft, the user's words or the items' evidence; every recommended or explained title
+//! must be there; and neither the prompt's markup nor a run of words from the
+//! instructions may be repeated back.
 
 use std::collections::HashSet;
 
@@ -13,6 +14,9 @@ use crate::prompt::{evidence_summary, DATA_RULE, PHRASE_SYSTEM, RERANK_SYSTEM, U
 const MAX_REPLY_CHARS: usize = 1500;
 /// This many consecutive words shared with an instruction count as repeating it.
 const LEAK_WORDS: usize = 6;
+
+/// The prompt's quoting and chat-role markers, which a reply must not echo.
+const MARKUP: &[&str] = &["<data", "</data", "<|", "|>", "[inst]", "<<sys>>"];
 
 /// Words a capitalised position may hold without evidence.
 const FREE_WORDS: &[&str] = &["i", "i'm", "i've", "i'd", "i'll", "ok", "okay"];
@@ -31,8 +35,13 @@ pub fn check_reply(reply: &str, input: &PhraseInput<'_>) -> Result<(), String> {
     if let Some(words) = repeats_instructions(reply) {
         return Err(format!("the reply repeats the instructions (\"{words}\")"));
     }
+    if let Some(markup) = MARKUP.iter().find(|m| reply.to_lowercase().contains(*m)) {
+        return Err(format!("the reply carries the prompt's markup ({markup})"));
+    }
     let folded = fold(reply);
-    for shown in input.items {
+    // An explanation that never names what it explains answers nothing ("The user
+    // requested a response ..."), so explained titles are required like recommended ones.
+    for shown in input.items.iter().chain(input.explained) {
         let title = fold(bare_title(&shown.title));
         if !folded.contains(&title) {
             return Err(format!("the reply leaves out {}", shown.title));

@@ -34,29 +34,61 @@ fn builtin_reply(text: &str) -> TurnReply {
     Conversation::new(&world::engine()).say(text).clone()
 }
 
-#[test]
-fn a_valid_understanding_is_used_and_its_titles_are_mapped_back() {
-    let model = Scripted::new(|task, _| {
-        match task {
-        Task::Understand => {
-            Ok(r#"{"acts":[{"act":"like","value":"The Matrix"},{"act":"exclude_category","value":"horror"}]}"#.into())
-        }
+/// A model that reads every turn as `acts`.
+fn reader(acts: &'static str) -> Scripted {
+    Scripted::new(move |task, _| match task {
+        Task::Understand => Ok(acts.into()),
         _ => Err(LlmError::Config("not scripted".into())),
-    }
-    });
-    let (assistant, mut conversation) = assisted(model, only(true, false, false));
-    let reply = conversation
-        .say("something like the matrix, no horror")
-        .clone();
-    let acts = world::acts(&reply);
-    assert_eq!(acts, vec!["like_item", "constrain"]);
-    let anchor = &serde_json::to_value(&reply.acts[0]).expect("acts serialise")["item"];
+    })
+}
+
+const LIKE_THE_MATRIX: &str = r#"{"acts":[{"act":"like","value":"The Matrix"}]}"#;
+const LIKE_THE_MATRIX_NO_HORROR: &str =
+    r#"{"acts":[{"act":"like","value":"The Matrix"},{"act":"exclude_category","value":"horror"}]}"#;
+
+fn anchor_title(reply: &TurnReply, position: usize) -> serde_json::Value {
+    serde_json::to_value(&reply.acts[position]).expect("acts serialise")["item"]["title"].clone()
+}
+
+#[test]
+fn a_turn_the_parser_cannot_read_takes_the_models_acts_with_titles_mapped_back() {
+    assert_eq!(world::acts(&builtin_reply("uhh matrix?")), vec!["unknown"]);
+    let (assistant, mut conversation) = assisted(reader(LIKE_THE_MATRIX), only(true, false, false));
+    let reply = conversation.say("uhh matrix?").clone();
+    assert_eq!(world::acts(&reply), vec!["like_item"]);
     assert_eq!(
-        anchor["title"], "Matrix, The (1999)",
+        anchor_title(&reply, 0),
+        "Matrix, The (1999)",
         "moved article mapped back"
     );
     assert_eq!(assistant.counts().understand.answered, 1);
     assert!(!reply.items.is_empty());
+}
+
+#[test]
+fn the_model_adds_to_what_the_parser_understood_without_overruling_it() {
+    // The parser reads the exclusion but not the anchor.
+    assert_eq!(
+        world::acts(&builtin_reply("matrix vibes minus horror")),
+        vec!["constrain"]
+    );
+    let (assistant, mut conversation) =
+        assisted(reader(LIKE_THE_MATRIX_NO_HORROR), only(true, false, false));
+    let reply = conversation.say("matrix vibes minus horror").clone();
+    assert_eq!(world::acts(&reply), vec!["constrain", "like_item"]);
+    assert_eq!(anchor_title(&reply, 1), "Matrix, The (1999)");
+    assert_eq!(assistant.counts().understand.answered, 1);
+}
+
+#[test]
+fn a_thin_model_reading_cannot_cost_the_user_a_recommendation() {
+    let greeter = reader(r#"{"acts":[{"act":"greeting","value":""}]}"#);
+    let (assistant, mut conversation) = assisted(greeter, only(true, false, false));
+    let text = "something like Star Wars but older";
+    let reply = conversation.say(text).clone();
+    assert_eq!(assistant.counts().understand.answered, 1);
+    assert_eq!(world::acts(&reply), world::acts(&builtin_reply(text)));
+    assert_eq!(titles(&reply), titles(&builtin_reply(text)));
 }
 
 #[test]
@@ -217,6 +249,8 @@ fn a_reply_with_unsupported_claims_or_leaked_instructions_is_replaced() {
         "Rewrite the draft reply in a friendly voice in at most four sentences. {titles}",
         // A recommended title left out.
         "Enjoy!",
+        // The prompt's quoting echoed.
+        "<data> {titles} </data>",
     ];
     for rewrite in rewrites {
         let model = Scripted::new(move |task, request| match task {
@@ -275,4 +309,18 @@ fn tasks_left_off_are_never_sent() {
     let (assistant, mut conversation) = assisted(model, only(false, false, false));
     conversation.say("something like Alien");
     assert_eq!(assistant.counts(), Default::default());
+}
+
+#[test]
+fn an_explanation_that_never_names_its_item_is_replaced() {
+    let narrator = Scripted::new(|task, _| match task {
+        Task::Phrase => Ok("The user requested a response in a friendly tone.".into()),
+        _ => Err(LlmError::Config("not scripted".into())),
+    });
+    let (assistant, mut conversation) = assisted(narrator, only(false, false, true));
+    let first = titles(&conversation.say("something like Alien").clone())[0].clone();
+    let why = conversation.say("why the first one?").clone();
+    assert!(why.reply.contains(&first), "{}", why.reply);
+    let counts = assistant.counts().phrase;
+    assert_eq!((counts.answered, counts.fallbacks), (0, 2));
 }

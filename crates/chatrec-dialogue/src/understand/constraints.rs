@@ -58,6 +58,7 @@ const HARD_NEGATIONS: &[&str] = &[
     "exclude",
     "excluding",
     "minus",
+    "zero",
     "nor",
     "neither",
     "skip the",

@@ -20,6 +20,7 @@ mod normalize;
 mod objects;
 mod parser;
 mod periods;
+mod reconcile;
 mod references;
 mod themes;
 mod titles;
@@ -35,6 +36,7 @@ use chatrec_knowledge::titles::TitleIndex;
 use crate::acts::{Act, ParseContext};
 
 use constraints::CategoryPhrases;
+pub use reconcile::reconcile;
 
 /// Parses user turns against one catalog. Cheap to clone; build once per engine.
 #[derive(Clone)]

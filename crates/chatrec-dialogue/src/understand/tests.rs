@@ -464,6 +464,7 @@ fn excluded_categories() {
     check("I hate horror movies", &["-Horror!"]);
     check("no horror or romance", &["-Horror!", "-Romance!"]);
     check("I don't want anything scary", &["-Horror!"]);
+    check("zero horror", &["-Horror!"]);
 }
 
 #[test]
