@@ -20,6 +20,8 @@ pub struct UnderstandInput<'a> {
     pub state: &'a SessionState,
     pub text: &'a str,
     pub context: &'a ParseContext,
+    /// The built-in parser's reading of the same words, for checking the model's against.
+    pub builtin: &'a [Act],
 }
 
 /// One candidate offered for reranking, best first by the recommender.

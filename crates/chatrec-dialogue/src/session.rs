@@ -59,15 +59,16 @@ impl Session {
     /// that says what can be asked.
     pub fn turn(&mut self, text: &str) -> TurnReply {
         let context = self.parse_context();
+        let builtin = self.engine.understander.parse(text, &context);
         let assisted = self.engine.assistant.as_ref().and_then(|assistant| {
             assistant.understand(&UnderstandInput {
                 engine: &self.engine,
                 state: &self.state,
                 text,
                 context: &context,
+                builtin: &builtin,
             })
         });
-        let builtin = self.engine.understander.parse(text, &context);
         let acts = reconcile(builtin, assisted.unwrap_or_default());
         self.answer(text, acts)
     }

@@ -234,7 +234,7 @@ impl Assistant for LlmAssistant {
             understand_messages(input),
             understand_format(input.engine.categories()),
             UNDERSTAND_TOKENS,
-            |answer| parse_acts(input.engine, input.text, input.context, answer),
+            |answer| parse_acts(input, answer),
         )
     }
 

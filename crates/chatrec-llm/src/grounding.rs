@@ -35,7 +35,8 @@ pub fn check_reply(reply: &str, input: &PhraseInput<'_>) -> Result<(), String> {
     if let Some(words) = repeats_instructions(reply) {
         return Err(format!("the reply repeats the instructions (\"{words}\")"));
     }
-    if let Some(markup) = MARKUP.iter().find(|m| reply.to_lowercase().contains(*m)) {
+    let lowered = reply.to_lowercase();
+    if let Some(markup) = MARKUP.iter().find(|m| lowered.contains(*m)) {
         return Err(format!("the reply carries the prompt's markup ({markup})"));
     }
     let folded = fold(reply);

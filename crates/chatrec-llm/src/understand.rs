@@ -7,6 +7,7 @@
 use chatrec_dialogue::acts::{
     Act, ActKind, Constraint, ItemMention, ParseContext, Polarity, Strictness, Target, TitleRole,
 };
+use chatrec_dialogue::assist::UnderstandInput;
 use chatrec_dialogue::Engine;
 use chatrec_knowledge::titles::CONFIDENT;
 use serde::Deserialize;
@@ -38,12 +39,7 @@ pub fn json_object(text: &str) -> Option<&str> {
 }
 
 /// The acts of `answer`, or why it cannot be used.
-pub fn parse_acts(
-    engine: &Engine,
-    text: &str,
-    context: &ParseContext,
-    answer: &str,
-) -> Result<Vec<Act>, String> {
+pub fn parse_acts(input: &UnderstandInput<'_>, answer: &str) -> Result<Vec<Act>, String> {
     let json = json_object(answer).ok_or("the answer holds no JSON object")?;
     let raw: RawActs = serde_json::from_str(json)
         .map_err(|e| format!("the JSON does not match the schema: {e}"))?;
@@ -54,10 +50,10 @@ pub fn parse_acts(
         return Err(format!("more than {MAX_ACTS} acts"));
     }
     let resolver = Resolver {
-        engine,
-        text,
-        context,
-        builtin: std::cell::OnceCell::new(),
+        engine: input.engine,
+        text: input.text,
+        context: input.context,
+        builtin: input.builtin,
     };
     let mut acts = Vec::with_capacity(raw.acts.len());
     for act in &raw.acts {
@@ -65,7 +61,7 @@ pub fn parse_acts(
     }
     if acts.iter().any(|a| matches!(a.kind, ActKind::StartOver))
         && !resolver
-            .builtin()
+            .builtin
             .iter()
             .any(|a| matches!(a.kind, ActKind::StartOver))
     {
@@ -80,16 +76,11 @@ struct Resolver<'a> {
     engine: &'a Engine,
     text: &'a str,
     context: &'a ParseContext,
-    /// The built-in parser's reading of the same words, computed when first needed.
-    builtin: std::cell::OnceCell<Vec<Act>>,
+    /// The built-in parser's reading of the same words.
+    builtin: &'a [Act],
 }
 
 impl Resolver<'_> {
-    fn builtin(&self) -> &[Act] {
-        self.builtin
-            .get_or_init(|| self.engine.understander().parse(self.text, self.context))
-    }
-
     /// A category is the user's when they name it, or when the built-in parser reads it
     /// from their words ("scary" is Horror): a model's reading of other text cannot add
     /// or rule out a category.
@@ -101,7 +92,7 @@ impl Resolver<'_> {
             .filter(|w| w.chars().count() >= 3)
             .any(|w| text.contains(w));
         named
-            || self.builtin().iter().any(|a| {
+            || self.builtin.iter().any(|a| {
                 matches!(&a.kind, ActKind::Constrain { constraint: Constraint::Category { category: c }, .. } if c == category)
             })
     }

@@ -56,28 +56,18 @@ fn asks_about_what_was_said(kind: &ActKind) -> bool {
 fn addition(acts: &[Act], act: Act) -> Option<Act> {
     let Act { kind, confidence } = act;
     let kind = match kind {
-        ActKind::Constrain {
-            constraint,
-            polarity,
-            strictness,
-        } => {
-            let open = !acts.iter().any(|a| match &a.kind {
-                ActKind::Constrain { constraint: c, .. } => same_subject(c, &constraint),
+        ActKind::Constrain { ref constraint, .. } => {
+            let settled = acts.iter().any(|a| match &a.kind {
+                ActKind::Constrain { constraint: c, .. } => same_subject(c, constraint),
                 _ => false,
             });
-            open.then_some(ActKind::Constrain {
-                constraint,
-                polarity,
-                strictness,
-            })?
+            (!settled).then_some(kind)?
         }
-        ActKind::Query { text } => {
-            let none = !acts.iter().any(|a| matches!(a.kind, ActKind::Query { .. }));
-            none.then_some(ActKind::Query { text })?
+        ActKind::Query { .. } => {
+            let found = acts.iter().any(|a| matches!(a.kind, ActKind::Query { .. }));
+            (!found).then_some(kind)?
         }
-        ActKind::LikeItem { item, via } => {
-            (!named(acts, item.item)).then_some(ActKind::LikeItem { item, via })?
-        }
+        ActKind::LikeItem { ref item, .. } => (!named(acts, item.item)).then_some(kind)?,
         ActKind::Reject { items } => ActKind::Reject {
             items: unnamed(acts, items)?,
         },
